@@ -1,0 +1,64 @@
+/* Internal declarations shared by the core files. Not installed. */
+#ifndef GRU_INTERNAL_H
+#define GRU_INTERNAL_H
+
+#include "gru.h"
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GRU_ERRMSG_MAX 256
+
+#if defined(__GNUC__)
+#define GRU__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GRU__PRINTF(a, b)
+#endif
+
+/* Record a failure: formats the message into the calling thread's buffer and,
+ * when handle_msg is not NULL, into that handle's buffer (GRU_ERRMSG_MAX bytes).
+ * Returns s so that callers can write `return gru__fail(...)`. */
+gru_status gru__fail(gru_status s, char *handle_msg, const char *fmt, ...) GRU__PRINTF(3, 4);
+
+/* Overflow-checked size arithmetic: return 0 on overflow, else 1. */
+static inline int gru__mul_size(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+static inline int gru__add_size(size_t a, size_t b, size_t *out) {
+    if (b > SIZE_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+/* Round n up to a multiple of 64 (no overflow check beyond SIZE_MAX-63). */
+static inline size_t gru__align64(size_t n) { return (n + 63u) & ~(size_t)63u; }
+
+/* Element count of a shape, 0 on overflow (and sets *ok = 0). */
+size_t gru__shape_count(size_t ndim, const size_t *shape, int *ok);
+
+/* Load/store element i of a dtype buffer as double. */
+static inline double gru__ld(gru_dtype dt, const void *p, size_t i) {
+    return dt == GRU_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+static inline void gru__st(gru_dtype dt, void *p, size_t i, double v) {
+    if (dt == GRU_F32) ((float *)p)[i] = (float)v;
+    else ((double *)p)[i] = v;
+}
+
+/* Validate a dtype value; 1 if valid. */
+static inline int gru__dtype_ok(gru_dtype dt) { return dt == GRU_F32 || dt == GRU_F64; }
+
+/* Validates an activation struct (kind in range, custom has fn). */
+gru_status gru__activation_check(const gru_activation *act, const char *argname, char *msg);
+/* Validators for the other option structs, with the argument name for messages. */
+gru_status gru__initializer_check(const gru_initializer *init, const char *argname, char *msg);
+gru_status gru__regularizer_check(const gru_regularizer *reg, const char *argname, char *msg);
+gru_status gru__constraint_check(const gru_constraint *c, const char *argname, char *msg);
+
+/* Row-wise activation without argument checks, on a row of n values.
+ * Used by the step kernels. */
+void gru__act_row_f32(const gru_activation *act, size_t n, const float *x, float *y);
+void gru__act_row_f64(const gru_activation *act, size_t n, const double *x, double *y);
+
+#endif

@@ -1,0 +1,68 @@
+/* Status table, messages and the per-thread last-error buffer. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#if defined(GRU_NO_TLS)
+#define GRU__TLS /* single-threaded targets: one buffer */
+#else
+#define GRU__TLS _Thread_local
+#endif
+
+static GRU__TLS char gru__thread_msg[GRU_ERRMSG_MAX];
+
+const char *gru_version(void) { return "0.1.0"; }
+
+const char *gru_status_str(gru_status s) {
+    switch (s) {
+#define GRU__STATUS_STR(name, code, text) \
+    case GRU_##name:                      \
+        return text;
+        GRU_STATUS_MAP(GRU__STATUS_STR)
+#undef GRU__STATUS_STR
+    }
+    return "unknown status";
+}
+
+const char *gru_status_name(gru_status s) {
+    switch (s) {
+#define GRU__STATUS_NAME(name, code, text) \
+    case GRU_##name:                       \
+        return "GRU_" #name;
+        GRU_STATUS_MAP(GRU__STATUS_NAME)
+#undef GRU__STATUS_NAME
+    }
+    return "GRU_UNKNOWN";
+}
+
+const char *gru_last_error(void) { return gru__thread_msg; }
+
+gru_status gru__fail(gru_status s, char *handle_msg, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(gru__thread_msg, sizeof gru__thread_msg, fmt, ap);
+    va_end(ap);
+    if (handle_msg) memcpy(handle_msg, gru__thread_msg, GRU_ERRMSG_MAX);
+    return s;
+}
+
+size_t gru_dtype_size(gru_dtype dtype) {
+    switch (dtype) {
+    case GRU_F32: return sizeof(float);
+    case GRU_F64: return sizeof(double);
+    }
+    return 0;
+}
+
+size_t gru__shape_count(size_t ndim, const size_t *shape, int *ok) {
+    size_t n = 1;
+    *ok = 1;
+    for (size_t i = 0; i < ndim; i++) {
+        if (!gru__mul_size(n, shape[i], &n)) {
+            *ok = 0;
+            return 0;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,4 @@
+#include "runner.h"
+
+void tests_errors(void);
+void tests_errors(void) {}

@@ -1,0 +1,4 @@
+#include "runner.h"
+
+void tests_initializers(void);
+void tests_initializers(void) {}

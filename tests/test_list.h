@@ -1,0 +1,11 @@
+/* Every test topic: tests/test_<topic>.c defines tests_<topic>(). */
+X(status)
+X(activations)
+X(rng)
+X(initializers)
+X(regularizers)
+X(constraints)
+X(cell)
+X(dropout)
+X(errors)
+X(golden)

@@ -1,0 +1,4 @@
+#include "runner.h"
+
+void tests_rng(void);
+void tests_rng(void) {}
