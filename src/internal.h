@@ -20,6 +20,9 @@
  * Returns s so that callers can write `return gru__fail(...)`. */
 gru_status gru__fail(gru_status s, char *handle_msg, const char *fmt, ...) GRU__PRINTF(3, 4);
 
+/* Re-raise the thread's last message as "<prefix>: <message>". */
+gru_status gru__fail_prefixed(gru_status s, char *handle_msg, const char *prefix);
+
 /* Overflow-checked size arithmetic: return 0 on overflow, else 1. */
 static inline int gru__mul_size(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > SIZE_MAX / a) return 0;

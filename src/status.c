@@ -47,6 +47,12 @@ gru_status gru__fail(gru_status s, char *handle_msg, const char *fmt, ...) {
     return s;
 }
 
+gru_status gru__fail_prefixed(gru_status s, char *handle_msg, const char *prefix) {
+    char inner[GRU_ERRMSG_MAX];
+    memcpy(inner, gru__thread_msg, sizeof inner);
+    return gru__fail(s, handle_msg, "%s: %s", prefix, inner);
+}
+
 size_t gru_dtype_size(gru_dtype dtype) {
     switch (dtype) {
     case GRU_F32: return sizeof(float);

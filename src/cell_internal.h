@@ -1,0 +1,48 @@
+/* The cell handle's layout, shared by cell.c, dropout.c and step.c. */
+#ifndef GRU_CELL_INTERNAL_H
+#define GRU_CELL_INTERNAL_H
+
+#include "internal.h"
+#include "kernels/kernels.h"
+
+#define GRU__CELL_MAGIC 0x67727563656c6c31ull /* "grucell1" */
+
+/* One cached set of dropout masks (3 arrays of rows x width, cell dtype). */
+typedef struct gru__mask_cache {
+    void *data;      /* capacity 3 * max_batch * width elements, or NULL */
+    size_t width;    /* F for input masks, U for recurrent masks         */
+    int64_t batch;   /* rows held; 0 = empty cache                       */
+} gru__mask_cache;
+
+struct gru_cell {
+    uint64_t magic;
+    gru_cell_config cfg;      /* effective: dropout clipped, implementation forced */
+    size_t F, U;
+    size_t elem;              /* bytes per element of cfg.dtype */
+    void *kernel;             /* (F, 3U) */
+    void *recurrent;          /* (U, 3U) */
+    void *bias;               /* (3U) or (2, 3U); NULL without bias */
+    gru__mask_cache dp, rdp;  /* input and recurrent dropout masks */
+    gru_rng rng;              /* dropout draws */
+    void *scratch;            /* per-row scratch for gru_cell_call */
+    size_t scratch_bytes;
+    const gru_kernels *kern;
+    int owned;                /* 1 if from gru_cell_create */
+    char msg[GRU_ERRMSG_MAX];
+};
+
+/* Validate a handle pointer; on failure sets the thread message. */
+gru_status gru__cell_check(const gru_cell *cell, const char *fn);
+/* Bytes of per-row scratch the step needs (independent of batch). */
+size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem);
+/* Fetch (drawing if needed) the masks a call uses. *dp / *rdp become NULL
+ * when the rate is 0. */
+gru_status gru__cell_masks_for_call(gru_cell *cell, int64_t batch, gru_training training,
+                                    const void **dp, const void **rdp);
+/* The step itself, rows [0, batch), no argument checks. */
+void gru__step_f32(const gru_cell *cell, size_t batch, const float *x, const float *h,
+                   const float *dp, const float *rdp, float *h_new, void *scratch);
+void gru__step_f64(const gru_cell *cell, size_t batch, const double *x, const double *h,
+                   const double *dp, const double *rdp, double *h_new, void *scratch);
+
+#endif

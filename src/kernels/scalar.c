@@ -1,0 +1,20 @@
+/* The scalar kernel variant: portable C, the reference for every other one. */
+#include "kernels.h"
+
+#define T float
+#define GRU__VM_NAME vecmat_f32_scalar
+#include "vecmat_impl.h"
+#undef T
+#undef GRU__VM_NAME
+
+#define T double
+#define GRU__VM_NAME vecmat_f64_scalar
+#include "vecmat_impl.h"
+#undef T
+#undef GRU__VM_NAME
+
+const gru_kernels gru__kernels_scalar = {
+    "scalar",
+    vecmat_f32_scalar,
+    vecmat_f64_scalar,
+};

@@ -1,0 +1,103 @@
+/* gru_cell_call: argument checks, masks, then the step for the cell's dtype. */
+#include "cell_internal.h"
+
+size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
+    /* 3U doubles of accumulators + F + U + 3U + 3U + 4U elements. */
+    return gru__align64(3 * U * sizeof(double) + (F + 12 * U) * elem);
+}
+
+#define T float
+#define SUF(n) n##_f32
+#define VECMAT cell->kern->vecmat_f32
+#define ACT_ROW gru__act_row_f32
+#include "step_impl.h"
+#undef T
+#undef SUF
+#undef VECMAT
+#undef ACT_ROW
+
+#define T double
+#define SUF(n) n##_f64
+#define VECMAT cell->kern->vecmat_f64
+#define ACT_ROW gru__act_row_f64
+#include "step_impl.h"
+#undef T
+#undef SUF
+#undef VECMAT
+#undef ACT_ROW
+
+gru_status gru_cell_workspace_size(const gru_cell *cell, int64_t batch, size_t *bytes) {
+    gru_status s = gru__cell_check(cell, "gru_cell_workspace_size");
+    if (s) return s;
+    char *msg = ((gru_cell *)cell)->msg;
+    if (!bytes) return gru__fail(GRU_E_NULL, msg, "gru_cell_workspace_size: argument 'bytes' is NULL");
+    if (batch <= 0)
+        return gru__fail(GRU_E_ARG, msg,
+                         "gru_cell_workspace_size: argument 'batch' must be > 0, got %lld",
+                         (long long)batch);
+    *bytes = cell->scratch_bytes;
+    return GRU_OK;
+}
+
+static gru_status call_impl(gru_cell *cell, gru_dtype dtype, int64_t batch, const void *x,
+                            const void *h, gru_training training, void *h_new, void *ws,
+                            size_t ws_bytes, const char *fn) {
+    gru_status s = gru__cell_check(cell, fn);
+    if (s) return s;
+    char *msg = cell->msg;
+    if (!x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'x' (inputs, shape (B, F)) is NULL", fn);
+    if (!h) return gru__fail(GRU_E_NULL, msg, "%s: argument 'h' (states, shape (B, U)) is NULL", fn);
+    if (!h_new) return gru__fail(GRU_E_NULL, msg, "%s: argument 'h_new' (output, shape (B, U)) is NULL", fn);
+    if (dtype != cell->cfg.dtype)
+        return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the cell's dtype %s, got %s (%d)",
+                         fn, cell->cfg.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64",
+                         dtype == GRU_F32 ? "GRU_F32" : dtype == GRU_F64 ? "GRU_F64" : "invalid",
+                         (int)dtype);
+    if (batch <= 0)
+        return gru__fail(GRU_E_ARG, msg, "%s: argument 'batch' must be > 0, got %lld", fn,
+                         (long long)batch);
+    size_t tmp;
+    if ((uint64_t)batch > SIZE_MAX || !gru__mul_size((size_t)batch, cell->F + cell->U, &tmp) ||
+        !gru__mul_size(tmp, cell->elem, &tmp))
+        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld times the row size overflows size_t",
+                         fn, (long long)batch);
+    if (training != GRU_TRAINING_NONE && training != GRU_TRAINING_FALSE &&
+        training != GRU_TRAINING_TRUE)
+        return gru__fail(GRU_E_ARG, msg,
+                         "%s: argument 'training' must be GRU_TRAINING_NONE, _FALSE or _TRUE, got %d",
+                         fn, (int)training);
+    if (ws_bytes < cell->scratch_bytes)
+        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu", fn, ws_bytes,
+                         cell->scratch_bytes);
+    const void *dp = NULL, *rdp = NULL;
+    s = gru__cell_masks_for_call(cell, batch, training, &dp, &rdp);
+    if (s) return s;
+    if (dtype == GRU_F32)
+        gru__step_f32(cell, (size_t)batch, x, h, dp, rdp, h_new, ws);
+    else
+        gru__step_f64(cell, (size_t)batch, x, h, dp, rdp, h_new, ws);
+    return GRU_OK;
+}
+
+gru_status gru_cell_call(gru_cell *cell, gru_dtype dtype, int64_t batch, const void *x,
+                         const void *h, gru_training training, void *h_new) {
+    gru_status s = gru__cell_check(cell, "gru_cell_call");
+    if (s) return s;
+    return call_impl(cell, dtype, batch, x, h, training, h_new, cell->scratch,
+                     cell->scratch_bytes, "gru_cell_call");
+}
+
+gru_status gru_cell_call_ws(gru_cell *cell, gru_dtype dtype, int64_t batch, const void *x,
+                            const void *h, gru_training training, void *h_new, void *workspace,
+                            size_t ws_bytes) {
+    gru_status s = gru__cell_check(cell, "gru_cell_call_ws");
+    if (s) return s;
+    if (!workspace)
+        return gru__fail(GRU_E_NULL, cell->msg, "gru_cell_call_ws: argument 'workspace' is NULL");
+    if (((uintptr_t)workspace % _Alignof(double)) != 0)
+        return gru__fail(GRU_E_ARG, cell->msg,
+                         "gru_cell_call_ws: argument 'workspace' must be aligned to %zu bytes",
+                         (size_t)_Alignof(double));
+    return call_impl(cell, dtype, batch, x, h, training, h_new, workspace, ws_bytes,
+                     "gru_cell_call_ws");
+}
