@@ -167,8 +167,9 @@ GRU_API gru_status gru_activation_apply(const gru_activation *act, gru_dtype dty
                                         size_t rows, size_t n, const void *x, void *y);
 /* Vector-Jacobian product: given pre-activation x, output y = f(x) and the
  * upstream gradient dy, write dx = dy * df/dx (rows, n). Derivatives are the
- * ones TF's gradient registry uses (hard_sigmoid: 0.2 strictly inside
- * (-2.5, 2.5), 0 outside and at the edges; relu: 0 at 0). */
+ * ones TF's gradient registry gives (hard_sigmoid: 0.2 wherever the computed
+ * 0.2x+0.5 lies in [0, 1], the edges x = +-2.5 included, 0 outside; relu: 0
+ * at 0; elu: alpha at 0). A custom activation needs its deriv callback. */
 GRU_API gru_status gru_activation_grad(const gru_activation *act, gru_dtype dtype,
                                        size_t rows, size_t n, const void *x,
                                        const void *y, const void *dy, void *dx);

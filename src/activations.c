@@ -232,6 +232,9 @@ static void gru__actp_init_f64(const gru_activation *act, gru__actp_f64 *p) {
 #define GRU__SELU_SCALE_ALPHA 1.7580993408473768599402175208123
 /* gelu (tf.nn.gelu): 1/sqrt(2), sqrt(2/pi), 0.044715, -2/sqrt(pi) (Erfc grad). */
 #define GRU__GELU_RSQRT2 0.7071067811865476
+/* TF 2.21's tf.nn.gelu builds 1/sqrt(2) as a float32 constant and casts it,
+ * so even float64 gelu multiplies by the float32 value 0.70710676908... */
+#define GRU__GELU_RSQRT2_F64 ((double)(float)GRU__GELU_RSQRT2)
 #define GRU__GELU_K 0.7978845608028654
 #define GRU__GELU_C 0.044715
 #define GRU__M2_RSQRTPI (-1.1283791670955126)
@@ -245,10 +248,18 @@ static double gru__softplus_t_f64(void) { return log(DBL_EPSILON) + 2.0; }
 /* Element-wise forward, float32                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Logistic as Eigen's scalar_logistic_op evaluates it: e / (1 + e) with
+ * e = exp(x), which rounds like TF near 1 (1/(1+exp(-x)) does not). The
+ * float version clamps x at 16.6355324, the first point where the result is
+ * exactly 1; measured against TF's float32 kernel this form is the closest
+ * of the simple ones (within about 5e-7 relative). */
 static float gru__sigmoid_f32(float x) {
-    /* Rounded once from double: closest to TF's float logistic. */
-    return (float)(1.0 / (1.0 + exp(-(double)x)));
+    float e = expf(x < 16.6355324f ? x : 16.6355324f);
+    return e / (1.0f + e);
 }
+/* tanh rounded once from double (TF's Eigen float tanh is a rational
+ * approximation within about 3e-7 relative of this; it returns exactly +-1
+ * beyond |x| ~ 7.9 where the correctly rounded value is just below 1). */
 static float gru__tanh_f32(float x) { return (float)tanh((double)x); }
 static float gru__relu_f32(float x) { return x > 0.0f ? x : 0.0f; }
 /* min(max(x, 0), 6) */
@@ -347,7 +358,10 @@ static float gru__act_elem_f32(const gru_activation *act, const gru__actp_f32 *p
 /* Element-wise forward, float64                                             */
 /* ------------------------------------------------------------------------ */
 
-static double gru__sigmoid_f64(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double gru__sigmoid_f64(double x) {
+    double e = exp(x);
+    return isinf(e) ? 1.0 : e / (1.0 + e);
+}
 static double gru__relu_f64(double x) { return x > 0.0 ? x : 0.0; }
 static double gru__relu6_f64(double x) { return x > 0.0 ? (x < 6.0 ? x : 6.0) : 0.0; }
 
@@ -414,7 +428,7 @@ static double gru__act_elem_f64(const gru_activation *act, const gru__actp_f64 *
     case GRU_ACT_SOFTSIGN: return x / (fabs(x) + 1.0);
     case GRU_ACT_EXPONENTIAL: return exp(x);
     case GRU_ACT_SWISH: return x * gru__sigmoid_f64(x);
-    case GRU_ACT_GELU: return (0.5 * x) * erfc(-x * GRU__GELU_RSQRT2);
+    case GRU_ACT_GELU: return (0.5 * x) * erfc(-x * GRU__GELU_RSQRT2_F64);
     case GRU_ACT_GELU_TANH: {
         double w = x + GRU__GELU_C * pow(x, 3.0);
         return (0.5 * x) * (1.0 + tanh(GRU__GELU_K * w));
@@ -687,10 +701,10 @@ static double gru__act_grad_elem_f64(const gru_activation *act, const gru__actp_
         return dy * (s * (1.0 + x * (1.0 - s)));
     }
     case GRU_ACT_GELU: {
-        double u = -x * GRU__GELU_RSQRT2;
+        double u = -x * GRU__GELU_RSQRT2_F64;
         double b = erfc(u);
         double gu = ((0.5 * x) * dy) * GRU__M2_RSQRTPI * exp(-(u * u));
-        return (dy * b) * 0.5 - gu * GRU__GELU_RSQRT2;
+        return (dy * b) * 0.5 - gu * GRU__GELU_RSQRT2_F64;
     }
     case GRU_ACT_GELU_TANH: {
         double w = x + GRU__GELU_C * pow(x, 3.0);

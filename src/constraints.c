@@ -52,10 +52,9 @@ gru_status gru_constraint_from_name(const char *name, gru_constraint *out) {
         c.kind = GRU_CONSTRAINT_RADIAL;
     } else {
         return gru__fail(GRU_E_NAME, NULL,
-                         "gru_constraint_from_name: argument `constraint` (name) must be one of "
-                         "max_norm, maxnorm, MaxNorm, non_neg, nonneg, NonNeg, unit_norm, "
-                         "unitnorm, UnitNorm, min_max_norm, MinMaxNorm, radial_constraint, "
-                         "RadialConstraint; Unknown constraint: '%.60s'",
+                         "gru_constraint_from_name: argument `constraint` (name) must be a "
+                         "tf-keras constraint name (max_norm, non_neg, unit_norm, min_max_norm, "
+                         "radial_constraint or an alias), got '%.60s' (Unknown constraint)",
                          name);
     }
     *out = c;
@@ -230,7 +229,7 @@ gru_status gru_constraint_apply(const gru_constraint *c, gru_dtype dtype, size_t
                                 const size_t *shape, void *w) {
     static const char fn[] = "gru_constraint_apply";
     if (!c) return gru__fail(GRU_E_NULL, NULL, "%s: argument `c` must not be NULL", fn);
-    gru_status s = gru__constraint_check(c, "c", NULL);
+    gru_status s = gru__constraint_check(c, "gru_constraint_apply: c", NULL);
     if (s) return s;
     if (!gru__dtype_ok(dtype))
         return gru__fail(GRU_E_DTYPE, NULL,

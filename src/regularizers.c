@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- names ---------------------------------------------------------------- */
@@ -53,7 +54,7 @@ gru_status gru_regularizer_from_name(const char *name, gru_regularizer *out) {
         return gru__fail(GRU_E_NAME, NULL,
                          "gru_regularizer_from_name: argument `regularizer` (name) must be one of "
                          "l1, l2, l1_l2, L1, L2, L1L2, orthogonal_regularizer, "
-                         "OrthogonalRegularizer, got '%.80s'",
+                         "OrthogonalRegularizer, got '%.60s'",
                          name);
     }
     *out = r;
@@ -101,7 +102,9 @@ static gru_status check_args(const char *fn, const gru_regularizer *reg, gru_dty
                              size_t ndim, const size_t *shape, const void *w, const void *out,
                              const char *outname, int out_always, size_t *count) {
     if (!reg) return gru__fail(GRU_E_NULL, NULL, "%s: argument `reg` must not be NULL", fn);
-    gru_status s = gru__regularizer_check(reg, "reg", NULL);
+    char argname[64];
+    snprintf(argname, sizeof argname, "%s: reg", fn);
+    gru_status s = gru__regularizer_check(reg, argname, NULL);
     if (s) return s;
     if (!gru__dtype_ok(dtype))
         return gru__fail(GRU_E_DTYPE, NULL,
@@ -263,8 +266,8 @@ static double orth_penalty(const gru_regularizer *reg, gru_dtype dt, const size_
 
 /* Scratch for the gradient: ORTH_SCRATCH doubles on the stack hold the
  * accumulated dL/dN for a block of vectors over a chunk of their elements. */
-#define ORTH_SCRATCH 2048
-#define ORTH_IB 256 /* at most this many vectors per block */
+#define ORTH_SCRATCH 512
+#define ORTH_IB 64 /* at most this many vectors per block */
 
 /* dL/dN_i = 2c sum_{k != i} sign(P_ik) N_k, alpha_i = sum_{k != i} |P_ik|;
  * dL/dx_i = r_i (dN_i - N_i <N_i, dN_i>) = r_i (dN_i - 2c alpha_i N_i) where

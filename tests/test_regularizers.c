@@ -6,6 +6,9 @@
 #include "internal.h"
 #include "runner.h"
 
+#define DNAN ((double)NAN)
+#define DINF ((double)INFINITY)
+
 void tests_regularizers(void);
 
 static gru_regularizer reg_l1l2(double l1, double l2) {
@@ -97,7 +100,7 @@ TEST(reg_l1l2_values) {
 
     /* L1L2() = (0, 0) is exactly 0, even for non-finite weights (zero factors
      * skip their term, as `if self.l1:` does) */
-    const double bad[2] = {NAN, INFINITY};
+    const double bad[2] = {DNAN, DINF};
     CHECK_OK(gru_regularizer_from_name("L1L2", &r));
     CHECK_OK(gru_regularizer_penalty(&r, GRU_F64, 1, (const size_t[]){2}, bad, &p));
     CHECK(p == 0.0);
@@ -171,9 +174,9 @@ static double fd_check(const gru_regularizer *r, size_t ndim, const size_t *shap
     for (size_t i = 0; i < n; i++) {
         double save = w[i], pp, pm;
         w[i] = save + h;
-        if (gru_regularizer_penalty(r, GRU_F64, ndim, shape, w, &pp)) return INFINITY;
+        if (gru_regularizer_penalty(r, GRU_F64, ndim, shape, w, &pp)) return DINF;
         w[i] = save - h;
-        if (gru_regularizer_penalty(r, GRU_F64, ndim, shape, w, &pm)) return INFINITY;
+        if (gru_regularizer_penalty(r, GRU_F64, ndim, shape, w, &pm)) return DINF;
         w[i] = save;
         double fd = (pp - pm) / (2.0 * h);
         double e = fabs(fd - grad[i]) / (fabs(grad[i]) + 1e-3);
@@ -314,29 +317,29 @@ TEST(reg_bad_inputs) {
     gru_regularizer b = r;
     b.kind = (gru_reg_kind)9;
     CHECK_REJECT(gru_regularizer_penalty(&b, GRU_F64, 2, shape, w, &p), GRU_E_ARG, "reg.kind");
-    b = reg_l1l2(NAN, 0.0);
+    b = reg_l1l2(DNAN, 0.0);
     CHECK_REJECT(gru_regularizer_penalty(&b, GRU_F64, 2, shape, w, &p), GRU_E_ARG, "reg.l1");
     CHECK(strstr(gru_last_error(), "not a valid regularization penalty number") != NULL);
-    b = reg_l1l2(0.0, -INFINITY);
+    b = reg_l1l2(0.0, -DINF);
     CHECK_REJECT(gru_regularizer_grad(&b, GRU_F64, 2, shape, w, g), GRU_E_ARG, "reg.l2");
-    b = reg_orth(INFINITY, GRU_ORTH_ROWS);
+    b = reg_orth(DINF, GRU_ORTH_ROWS);
     CHECK_REJECT(gru_regularizer_penalty(&b, GRU_F64, 2, shape, w, &p), GRU_E_ARG, "reg.factor");
     b = reg_orth(0.1, (gru_orth_mode)2);
     CHECK_REJECT(gru_regularizer_penalty(&b, GRU_F64, 2, shape, w, &p), GRU_E_ARG, "reg.mode");
 
     /* the validator the cell uses names the cell's argument */
     char msg[GRU_ERRMSG_MAX] = "";
-    b = reg_l1l2(0.1, NAN);
+    b = reg_l1l2(0.1, DNAN);
     CHECK_STATUS(gru__regularizer_check(&b, "cfg.kernel_regularizer", msg), GRU_E_ARG);
     CHECK(strstr(msg, "cfg.kernel_regularizer.l2") != NULL);
     CHECK(strstr(gru_last_error(), "cfg.kernel_regularizer.l2") != NULL);
     CHECK_OK(gru__regularizer_check(&r, "cfg.kernel_regularizer", msg));
     /* fields of other kinds are not looked at */
     b = reg_orth(0.1, GRU_ORTH_COLUMNS);
-    b.l1 = NAN;
+    b.l1 = DNAN;
     CHECK_OK(gru__regularizer_check(&b, "cfg.bias_regularizer", NULL));
     b.kind = GRU_REG_NONE;
-    b.factor = NAN;
+    b.factor = DNAN;
     CHECK_OK(gru__regularizer_check(&b, "cfg.bias_regularizer", NULL));
     /* negative factors are valid (Keras accepts them) */
     b = reg_l1l2(-1.0, -2.0);

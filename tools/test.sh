@@ -62,6 +62,9 @@ passed=0 failed=0 status=0
 mkdir -p build
 run_suite release build/release -DCMAKE_BUILD_TYPE=Release
 run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DGRU_SANITIZE=ON
+echo "== exported symbols"
+bad=$(nm -g --defined-only build/release/libgru.a 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^gru_' || true)
+if [ -n "$bad" ]; then echo "symbols without the gru_ prefix:"; echo "$bad"; status=1; else echo "all exported symbols start with gru_"; fi
 echo "== demo"
 build/release/gru_demo | tail -n 2
 echo "total: $passed passed, $failed failed"

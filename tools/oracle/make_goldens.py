@@ -382,8 +382,13 @@ def act_inputs(rng, npdt):
           3.0, -3.0, 6.0, -6.0, 13.94, -13.94, 34.0, -34.0, 7.9, -7.9, 9.0, -9.0,
           12.0, -12.0]
     vals = [npdt(v) for v in sp]
-    for v in (2.5, -2.5, 0.0, 6.0, t32, -t32, t64, -t64):
+    for v in (2.5, -2.5, 6.0, t32, -t32, t64, -t64):
         vals += nb(v)
+    # Around 0: the smallest normal numbers, not nextafter(0) = a subnormal.
+    # TF's CPU kernels flush subnormals to zero (FTZ/DAZ), so relu(5e-324)
+    # is 0 in TF; libgru does IEEE arithmetic and does not emulate the flush.
+    tiny = np.finfo(npdt).tiny
+    vals += [npdt(tiny), npdt(-tiny)]
     n = ACT_ROWS * ACT_N
     rest = n - len(vals)
     grid = np.linspace(-12.0, 12.0, rest // 2)
@@ -539,12 +544,21 @@ def make_constraint_case(name, meta_name, ctor, shape, dt):
     for k in ("max_value", "min_value", "rate", "axis"):
         g.add_meta(k, cfg.get(k))
     g.add_meta("dtype", dt)
+    # Keras' NonNeg casts its mask to floatx, so with the default floatx
+    # float32 it raises on float64 weights (a dtype mismatch, not a rule).
+    # A float64 Keras model runs with floatx float64; evaluate f64 cases so.
+    floatx = "float64" if dt == "f64" else "float32"
+    g.add_meta("floatx", floatx)
+    from tf_keras import backend as K
+    K.set_floatx(floatx)
     try:
         out = con(tf.constant(w, dtype=tfdt)).numpy()
         assert out.dtype == npdt and out.shape == w.shape, (name, out.dtype, out.shape)
         err = None
     except Exception as e:  # noqa: BLE001
         err = "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:120])
+    finally:
+        K.set_floatx("float32")
     g.add_meta("error", err is not None)
     g.add_array("w", w, dt)
     if err is None:
