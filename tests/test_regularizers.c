@@ -4,6 +4,8 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include <stdlib.h>
+
 #include "runner.h"
 
 #define DNAN ((double)NAN)
@@ -238,6 +240,36 @@ TEST(reg_l1l2_grad) {
     CHECK_OK(gru_regularizer_grad(&r, GRU_F64, 2, (const size_t[]){0, 4}, NULL, NULL));
 }
 
+/* Shapes past the gradient's scratch blocks (more vectors than one block,
+ * longer vectors than one chunk): spot-check entries by finite differences. */
+TEST(reg_orthogonal_grad_large_blocks) {
+    enum { R = 70, C = 600, N = R * C };
+    double *w = malloc(N * sizeof *w), *g = calloc(N, sizeof *g);
+    CHECK(w && g);
+    fill(w, N, 99);
+    const size_t shape[2] = {R, C};
+    for (int mode = 0; mode < 2; mode++) {
+        memset(g, 0, N * sizeof *g);
+        gru_regularizer r = reg_orth(0.3, (gru_orth_mode)mode);
+        CHECK_OK(gru_regularizer_grad(&r, GRU_F64, 2, shape, w, g));
+        const size_t idx[6] = {0, 599, 600, 17 * 600 + 511, 17 * 600 + 513, N - 1};
+        for (int t = 0; t < 6; t++) {
+            size_t i = idx[t];
+            double save = w[i], pp, pm, h = 1e-5;
+            w[i] = save + h;
+            CHECK_OK(gru_regularizer_penalty(&r, GRU_F64, 2, shape, w, &pp));
+            w[i] = save - h;
+            CHECK_OK(gru_regularizer_penalty(&r, GRU_F64, 2, shape, w, &pm));
+            w[i] = save;
+            double fd = (pp - pm) / (2 * h);
+            CHECK_MSG(fabs(fd - g[i]) <= 1e-6 * (fabs(g[i]) + 1e-3), "mode %d entry %zu: %g vs %g",
+                      mode, i, g[i], fd);
+        }
+    }
+    free(w);
+    free(g);
+}
+
 TEST(reg_orthogonal_grad) {
     enum { R = 4, C = 5, N = R * C };
     double w[N], g[N];
@@ -352,5 +384,6 @@ void tests_regularizers(void) {
     TR_RUN(reg_orthogonal_values);
     TR_RUN(reg_l1l2_grad);
     TR_RUN(reg_orthogonal_grad);
+    TR_RUN(reg_orthogonal_grad_large_blocks);
     TR_RUN(reg_bad_inputs);
 }
