@@ -231,25 +231,9 @@ gru_status gru_constraint_apply(const gru_constraint *c, gru_dtype dtype, size_t
     if (!c) return gru__fail(GRU_E_NULL, NULL, "%s: argument `c` must not be NULL", fn);
     gru_status s = gru__constraint_check(c, "gru_constraint_apply: c", NULL);
     if (s) return s;
-    if (!gru__dtype_ok(dtype))
-        return gru__fail(GRU_E_DTYPE, NULL,
-                         "%s: argument `dtype` must be GRU_F32 (1) or GRU_F64 (2), got %d", fn,
-                         (int)dtype);
-    if (ndim > 0 && !shape)
-        return gru__fail(GRU_E_NULL, NULL,
-                         "%s: argument `shape` must not be NULL when ndim > 0, got NULL with "
-                         "ndim = %zu",
-                         fn, ndim);
-    int ok;
-    const size_t n = gru__shape_count(ndim, shape, &ok);
-    if (!ok || n > SIZE_MAX / sizeof(double))
-        return gru__fail(GRU_E_OVERFLOW, NULL,
-                         "%s: argument `shape` element count must fit in size_t, got an "
-                         "overflowing product of %zu dims",
-                         fn, ndim);
-    if (n > 0 && !w)
-        return gru__fail(GRU_E_NULL, NULL,
-                         "%s: argument `w` must not be NULL for %zu elements, got NULL", fn, n);
+    size_t n;
+    s = gru__tensor_args(fn, dtype, ndim, shape, w, &n);
+    if (s) return s;
     switch (c->kind) {
     case GRU_CONSTRAINT_NONE:
         return GRU_OK;

@@ -49,6 +49,13 @@ static inline void gru__st(gru_dtype dt, void *p, size_t i, double v) {
     else ((double *)p)[i] = v;
 }
 
+/* Common checks of a (dtype, ndim, shape, w) tensor argument for function fn:
+ * a valid dtype, shape non-NULL when ndim > 0, an element count (and its
+ * byte size in double) that fits in size_t, w non-NULL when there are
+ * elements. *count receives the element count. */
+gru_status gru__tensor_args(const char *fn, gru_dtype dtype, size_t ndim, const size_t *shape,
+                            const void *w, size_t *count);
+
 /* Validate a dtype value; 1 if valid. */
 static inline int gru__dtype_ok(gru_dtype dt) { return dt == GRU_F32 || dt == GRU_F64; }
 

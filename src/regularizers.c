@@ -106,29 +106,9 @@ static gru_status check_args(const char *fn, const gru_regularizer *reg, gru_dty
     snprintf(argname, sizeof argname, "%s: reg", fn);
     gru_status s = gru__regularizer_check(reg, argname, NULL);
     if (s) return s;
-    if (!gru__dtype_ok(dtype))
-        return gru__fail(GRU_E_DTYPE, NULL,
-                         "%s: argument `dtype` must be GRU_F32 (1) or GRU_F64 (2), got %d", fn,
-                         (int)dtype);
-    if (ndim > 0 && !shape)
-        return gru__fail(GRU_E_NULL, NULL,
-                         "%s: argument `shape` must not be NULL when ndim > 0, got NULL with "
-                         "ndim = %zu",
-                         fn, ndim);
-    int ok;
-    size_t n = gru__shape_count(ndim, shape, &ok);
-    if (!ok)
-        return gru__fail(GRU_E_OVERFLOW, NULL,
-                         "%s: argument `shape` element count must fit in size_t, got an "
-                         "overflowing product of %zu dims",
-                         fn, ndim);
-    if (n > SIZE_MAX / sizeof(double))
-        return gru__fail(GRU_E_OVERFLOW, NULL,
-                         "%s: argument `shape` byte size must fit in size_t, got %zu elements", fn,
-                         n);
-    if (n > 0 && !w)
-        return gru__fail(GRU_E_NULL, NULL,
-                         "%s: argument `w` must not be NULL for %zu elements, got NULL", fn, n);
+    size_t n;
+    s = gru__tensor_args(fn, dtype, ndim, shape, w, &n);
+    if (s) return s;
     if (!out && (out_always || n > 0))
         return gru__fail(GRU_E_NULL, NULL, "%s: argument `%s` must not be NULL", fn, outname);
     if (reg->kind == GRU_REG_ORTHOGONAL && ndim != 2)

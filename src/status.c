@@ -72,3 +72,32 @@ size_t gru__shape_count(size_t ndim, const size_t *shape, int *ok) {
     }
     return n;
 }
+
+gru_status gru__tensor_args(const char *fn, gru_dtype dtype, size_t ndim, const size_t *shape,
+                            const void *w, size_t *count) {
+    if (!gru__dtype_ok(dtype))
+        return gru__fail(GRU_E_DTYPE, NULL,
+                         "%s: argument `dtype` must be GRU_F32 (1) or GRU_F64 (2), got %d", fn,
+                         (int)dtype);
+    if (ndim > 0 && !shape)
+        return gru__fail(GRU_E_NULL, NULL,
+                         "%s: argument `shape` must not be NULL when ndim > 0, got NULL with "
+                         "ndim = %zu",
+                         fn, ndim);
+    int ok;
+    const size_t n = gru__shape_count(ndim, shape, &ok);
+    if (!ok)
+        return gru__fail(GRU_E_OVERFLOW, NULL,
+                         "%s: argument `shape` element count must fit in size_t, got an "
+                         "overflowing product of %zu dims",
+                         fn, ndim);
+    if (n > SIZE_MAX / sizeof(double))
+        return gru__fail(GRU_E_OVERFLOW, NULL,
+                         "%s: argument `shape` byte size must fit in size_t, got %zu elements", fn,
+                         n);
+    if (n > 0 && !w)
+        return gru__fail(GRU_E_NULL, NULL,
+                         "%s: argument `w` must not be NULL for %zu elements, got NULL", fn, n);
+    *count = n;
+    return GRU_OK;
+}

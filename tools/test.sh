@@ -31,8 +31,14 @@ if [ "${GRU_NO_ORACLE:-0}" != 1 ]; then
   fi
   echo "== regenerating goldens with Keras"
   rm -rf build/golden-full build/golden-subset
-  "$py" tools/oracle/make_goldens.py --out build/golden-full
-  "$py" tools/oracle/make_goldens.py --out build/golden-subset --subset > /dev/null
+  mkdir -p build
+  for set in full subset; do
+    flag=; [ $set = subset ] && flag=--subset
+    if ! "$py" tools/oracle/make_goldens.py --out build/golden-$set $flag > build/oracle-$set.log 2>&1; then
+      cat build/oracle-$set.log; echo "the oracle failed"; exit 1
+    fi
+  done
+  grep -E '^(tensorflow|cell design|wrote|  [a-z]+ +[0-9]+ cases)' build/oracle-full.log || true
   "$py" tools/oracle/compare_goldens.py build/golden-subset tests/golden
   golden_dir="$root/build/golden-full"
 else
