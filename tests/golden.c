@@ -144,7 +144,7 @@ void golden_list_free(char **paths, size_t n) {
 void golden_compare(const double *got, const double *want, size_t n, golden_err *e) {
     for (size_t i = 0; i < n; i++) {
         double d = fabs(got[i] - want[i]);
-        if (isnan(got[i]) != isnan(want[i])) d = INFINITY;
+        if (isnan(got[i]) != isnan(want[i])) d = (double)INFINITY;
         else if (isnan(want[i])) d = 0;
         else if (isinf(want[i]) && got[i] == want[i]) d = 0;
         double r = d / fmax(fabs(want[i]), 1.0);
