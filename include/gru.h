@@ -412,6 +412,157 @@ GRU_API gru_status gru_cell_set_recurrent_dropout_mask(gru_cell *cell, gru_dtype
                                                        int64_t batch, const void *masks);
 
 /* ------------------------------------------------------------------------ */
+/* The layer: tf.compat.v1.keras.layers.GRU / RNN(GRUCell) over sequences.   */
+/* ------------------------------------------------------------------------ */
+typedef struct gru_layer_config {
+    gru_cell_config cell;       /* the cell, every GRUCell argument           */
+    bool return_sequences;      /* output (B,T,U) instead of (B,U)            */
+    bool return_state;          /* the caller must take the final state       */
+    bool go_backwards;          /* process time reversed; outputs come in
+                                   processing order, as Keras returns them    */
+    bool stateful;              /* carry the final state into the next call   */
+    bool time_major;            /* x (T,B,F), mask (T,B), output (T,B,U)      */
+    bool zero_output_for_mask;  /* masked steps output 0 (else the previous
+                                   output, which starts at 0)                 */
+    bool unroll;                /* accepted; no numeric effect                */
+    int64_t batch_size;         /* required (> 0) when stateful, as Keras'
+                                   fixed batch size; else 0 = any batch       */
+} gru_layer_config;
+
+/* Keras v1 GRU layer defaults (all flags false) for units and input_dim. */
+GRU_API gru_status gru_layer_config_init(gru_layer_config *cfg, int64_t units, int64_t input_dim);
+
+/* One batch of sequences. */
+typedef struct gru_seq {
+    int64_t batch, steps;       /* B >= 1, T >= 1                             */
+    const void *x;              /* (B,T,F), or (T,B,F) when time_major        */
+    const uint8_t *mask;        /* (B,T) (or (T,B) when time_major), non-zero
+                                   = step is valid; NULL = no mask           */
+    const int64_t *lengths;     /* (B) valid steps per sample, right-padded;
+                                   becomes a mask; NULL = none. Not together
+                                   with mask.                                */
+} gru_seq;
+
+/* Per-call options and results of one directional layer. Any field may be
+ * NULL. */
+typedef struct gru_layer_io {
+    const void *initial_state;  /* (B,U); NULL = zeros, or the stored state of
+                                   a stateful layer. A stateful layer given
+                                   one uses its stored state if that is
+                                   non-zero anywhere (Keras' rule).           */
+    const void *dropout_masks;  /* 3 x (B,F): use these instead of drawing
+                                   (only when training is true and the rate
+                                   is active), e.g. masks recorded in Keras   */
+    const void *recurrent_dropout_masks; /* 3 x (B,U), likewise               */
+    void *state_out;            /* (B,U): the final state (required when
+                                   return_state)                             */
+} gru_layer_io;
+
+typedef struct gru_layer gru_layer;
+
+GRU_API gru_status gru_layer_size(const gru_layer_config *cfg, size_t *size);
+GRU_API gru_status gru_layer_init(void *mem, size_t size, const gru_layer_config *cfg,
+                                  gru_layer **out);
+GRU_API gru_status gru_layer_create(const gru_layer_config *cfg, gru_layer **out);
+GRU_API void gru_layer_free(gru_layer *layer);
+GRU_API const char *gru_layer_last_error(const gru_layer *layer);
+GRU_API gru_status gru_layer_get_config(const gru_layer *layer, gru_layer_config *cfg);
+/* The layer's cell (weights, config); owned by the layer. NULL if invalid. */
+GRU_API gru_cell *gru_layer_cell(gru_layer *layer);
+
+/* Workspace bytes for a forward call of this batch and length. */
+GRU_API gru_status gru_layer_workspace_size(const gru_layer *layer, int64_t batch,
+                                            int64_t steps, size_t *bytes);
+/* Run the layer over in->x, as Keras' RNN.call: the cell's dropout masks are
+ * reset and drawn once for the whole call (or taken from io), the input
+ * projections of all steps are computed first, then the recurrence runs
+ * step by step with the mask carry-over rule. output is (B,T,U) ((T,B,U)
+ * when time_major) if return_sequences, else (B,U). Never allocates. */
+GRU_API gru_status gru_layer_forward(gru_layer *layer, gru_dtype dtype, const gru_seq *in,
+                                     const gru_layer_io *io, gru_training training,
+                                     void *output, void *workspace, size_t ws_bytes);
+/* Stateful layers: reset the stored state to zeros (states NULL) or to
+ * states (batch_size, U); read it. */
+GRU_API gru_status gru_layer_reset_states(gru_layer *layer, gru_dtype dtype, const void *states);
+GRU_API gru_status gru_layer_get_states(const gru_layer *layer, gru_dtype dtype, void *states);
+
+/* ------------------------------------------------------------------------ */
+/* Bidirectional(GRU).                                                       */
+/* ------------------------------------------------------------------------ */
+typedef enum gru_merge_mode {
+    GRU_MERGE_CONCAT = 0, /* [fwd, bwd] on the last axis: width 2U          */
+    GRU_MERGE_SUM,        /* fwd + bwd                                       */
+    GRU_MERGE_MUL,        /* fwd * bwd                                       */
+    GRU_MERGE_AVE,        /* (fwd + bwd) / 2                                 */
+    GRU_MERGE_NONE        /* two outputs: fwd and bwd                        */
+} gru_merge_mode;
+
+typedef struct gru_bidirectional_config {
+    gru_layer_config layer;           /* the wrapped (forward) layer         */
+    bool has_backward_layer;          /* false: the backward layer is `layer`
+                                         with go_backwards flipped           */
+    gru_layer_config backward_layer;  /* must differ in go_backwards and
+                                         agree in stateful, return_sequences,
+                                         return_state                         */
+    gru_merge_mode merge_mode;        /* default concat                      */
+} gru_bidirectional_config;
+
+GRU_API gru_status gru_bidirectional_config_init(gru_bidirectional_config *cfg, int64_t units,
+                                                 int64_t input_dim);
+typedef struct gru_bidirectional gru_bidirectional;
+GRU_API gru_status gru_bidirectional_create(const gru_bidirectional_config *cfg,
+                                            gru_bidirectional **out);
+GRU_API void gru_bidirectional_free(gru_bidirectional *bi);
+GRU_API const char *gru_bidirectional_last_error(const gru_bidirectional *bi);
+/* The two directional layers (owned by bi): 0 forward, 1 backward. */
+GRU_API gru_layer *gru_bidirectional_layer(gru_bidirectional *bi, int which);
+/* Width of the merged output's last axis (2U for concat, U otherwise). */
+GRU_API int64_t gru_bidirectional_output_width(const gru_bidirectional *bi);
+GRU_API gru_status gru_bidirectional_workspace_size(const gru_bidirectional *bi, int64_t batch,
+                                                    int64_t steps, size_t *bytes);
+/* As Keras' Bidirectional.call: both layers see the same input and mask;
+ * with return_sequences the backward output is reversed in time before the
+ * merge. io[0] and io[1] (either may be NULL) are the forward and backward
+ * layers' options and states. output: merged (B,T,W) or (B,W); with
+ * GRU_MERGE_NONE, output gets the forward and output_backward the backward
+ * result (else output_backward must be NULL). */
+GRU_API gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype,
+                                             const gru_seq *in, const gru_layer_io io[2],
+                                             gru_training training, void *output,
+                                             void *output_backward, void *workspace,
+                                             size_t ws_bytes);
+GRU_API gru_status gru_bidirectional_reset_states(gru_bidirectional *bi);
+
+/* ------------------------------------------------------------------------ */
+/* Stacks: layers feeding each other, as a Keras Sequential of RNN layers.   */
+/* ------------------------------------------------------------------------ */
+typedef struct gru_stack_entry {
+    bool bidirectional;               /* which of the two configs is used    */
+    gru_layer_config layer;
+    gru_bidirectional_config bi;
+} gru_stack_entry;
+
+typedef struct gru_stack gru_stack;
+/* Every entry but the last must have return_sequences; entry i+1's
+ * input_dim must equal entry i's output width. The mask is propagated to
+ * every layer, as Keras does for return_sequences layers. */
+GRU_API gru_status gru_stack_create(const gru_stack_entry *entries, size_t n, gru_stack **out);
+GRU_API void gru_stack_free(gru_stack *stack);
+GRU_API const char *gru_stack_last_error(const gru_stack *stack);
+GRU_API size_t gru_stack_count(const gru_stack *stack);
+/* Entry i's layer (NULL when it is bidirectional) or bidirectional wrapper. */
+GRU_API gru_layer *gru_stack_layer(gru_stack *stack, size_t i);
+GRU_API gru_bidirectional *gru_stack_bidirectional(gru_stack *stack, size_t i);
+/* Width of the stack's output's last axis. */
+GRU_API int64_t gru_stack_output_width(const gru_stack *stack);
+GRU_API gru_status gru_stack_workspace_size(const gru_stack *stack, int64_t batch, int64_t steps,
+                                            size_t *bytes);
+/* Run all entries; output is the last entry's output. */
+GRU_API gru_status gru_stack_forward(gru_stack *stack, gru_dtype dtype, const gru_seq *in,
+                                     gru_training training, void *output, void *workspace,
+                                     size_t ws_bytes);
+
+/* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD); only "scalar" exists so far.                      */
 /* ------------------------------------------------------------------------ */
 /* Name of the kernel variant the cell uses ("scalar", ...). */

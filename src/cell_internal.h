@@ -33,16 +33,32 @@ struct gru_cell {
 
 /* Validate a handle pointer; on failure sets the thread message. */
 gru_status gru__cell_check(const gru_cell *cell, const char *fn);
-/* Bytes of per-row scratch the step needs (independent of batch). */
+/* Bytes of per-row scratch the step halves need (independent of batch). */
+size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem);
+/* Bytes of gru_cell_call's scratch: the row scratch plus one row of 3U
+ * input projections. */
 size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem);
 /* Fetch (drawing if needed) the masks a call uses. *dp / *rdp become NULL
  * when the rate is 0. */
 gru_status gru__cell_masks_for_call(gru_cell *cell, int64_t batch, gru_training training,
                                     const void **dp, const void **rdp);
-/* The step itself, rows [0, batch), no argument checks. */
-void gru__step_f32(const gru_cell *cell, size_t batch, const float *x, const float *h,
-                   const float *dp, const float *rdp, float *h_new, void *scratch);
-void gru__step_f64(const gru_cell *cell, size_t batch, const double *x, const double *h,
-                   const double *dp, const double *rdp, double *h_new, void *scratch);
+/* Draw fresh masks for `batch` rows into the cache, as Keras' RNN layer does
+ * at the start of every call (reset, then draw). */
+gru_status gru__cell_redraw_masks(gru_cell *cell, int64_t batch, gru_training training,
+                                  const char *fn);
+
+/* The step halves and the whole step (step_impl.h), no argument checks. */
+#define GRU__STEP_DECLS(T, SFX)                                                                  \
+    void gru__input_row_##SFX(const gru_cell *cell, const T *x, const T *const m[3], T *xg,     \
+                              void *ws);                                                         \
+    void gru__recurrent_row_##SFX(const gru_cell *cell, const T *xg, const T *h,                \
+                                  const T *const rm[3], T *out, void *ws);                       \
+    void gru__row_masks_##SFX(const gru_cell *cell, size_t batch, size_t b, const T *dp,        \
+                              const T *rdp, const T *m[3], const T *rm[3]);                      \
+    void gru__step_##SFX(const gru_cell *cell, size_t batch, const T *x, const T *h,            \
+                         const T *dp, const T *rdp, T *h_new, void *scratch);
+GRU__STEP_DECLS(float, f32)
+GRU__STEP_DECLS(double, f64)
+#undef GRU__STEP_DECLS
 
 #endif

@@ -70,6 +70,19 @@ gru_status gru__cell_masks_for_call(gru_cell *cell, int64_t batch, gru_training 
     return GRU_OK;
 }
 
+gru_status gru__cell_redraw_masks(gru_cell *cell, int64_t batch, gru_training training,
+                                  const char *fn) {
+    cell->dp.batch = 0;
+    cell->rdp.batch = 0;
+    if (cell->cfg.dropout != 0.0) {
+        gru_status s = fill(cell, &cell->dp, cell->cfg.dropout, batch, training, fn, "input");
+        if (s) return s;
+    }
+    if (cell->cfg.recurrent_dropout != 0.0)
+        return fill(cell, &cell->rdp, cell->cfg.recurrent_dropout, batch, training, fn, "recurrent");
+    return GRU_OK;
+}
+
 static gru_status check_common(gru_cell *cell, gru_dtype dtype, int64_t batch, const char *fn) {
     gru_status s = gru__cell_check(cell, fn);
     if (s) return s;

@@ -1,9 +1,13 @@
 /* gru_cell_call: argument checks, masks, then the step for the cell's dtype. */
 #include "cell_internal.h"
 
+size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
+    /* 3U doubles of accumulators + xin F + hin U + ag 3U + z, r, hh, pre 4U */
+    return gru__align64(3 * U * sizeof(double) + (F + 8 * U) * elem);
+}
+
 size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
-    /* 3U doubles of accumulators + F + U + 3U + 3U + 4U elements. */
-    return gru__align64(3 * U * sizeof(double) + (F + 12 * U) * elem);
+    return gru__row_scratch_bytes(F, U, elem) + gru__align64(3 * U * elem);
 }
 
 #define T float
