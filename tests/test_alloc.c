@@ -98,8 +98,45 @@ TEST(call_performs_zero_allocations) {
 #endif
 }
 
+TEST(layer_forward_performs_zero_allocations) {
+#ifndef GRU_TEST_WRAP_MALLOC
+    CHECK_MSG(0, "built without -Wl,--wrap=malloc: cannot prove zero allocations");
+#else
+    enum { B = 3, T = 6, F = 5, U = 7 };
+    gru_layer_config c;
+    gru_layer_config_init(&c, U, F);
+    c.cell.dropout = 0.2;
+    c.cell.recurrent_dropout = 0.3;
+    c.return_sequences = true;
+    c.return_state = true;
+    c.go_backwards = true;
+    c.stateful = true;
+    c.batch_size = B;
+    gru_layer *l;
+    CHECK_OK(gru_layer_create(&c, &l));
+    size_t n;
+    CHECK_OK(gru_layer_workspace_size(l, B, T, &n));
+    void *ws = aligned_alloc(64, (n + 63) / 64 * 64);
+    CHECK(ws);
+    float x[B * T * F], out[B * T * U], st[B * U];
+    uint8_t mask[B * T];
+    for (int i = 0; i < B * T * F; i++) x[i] = 0.01f * (float)i;
+    for (int i = 0; i < B * T; i++) mask[i] = (uint8_t)(i % 4 != 1);
+    gru_seq in = {B, T, x, mask, NULL};
+    gru_layer_io io = {NULL, NULL, NULL, st};
+    long before = g_allocs;
+    for (int k = 0; k < 3; k++)
+        CHECK_OK(gru_layer_forward(l, GRU_F32, &in, &io, k == 1 ? GRU_TRAINING_FALSE : GRU_TRAINING_TRUE,
+                                   out, ws, n));
+    CHECK_MSG(g_allocs == before, "%ld allocations during forward calls", g_allocs - before);
+    free(ws);
+    gru_layer_free(l);
+#endif
+}
+
 void tests_alloc(void);
 void tests_alloc(void) {
     TR_RUN(create_uses_the_configured_allocator_once);
     TR_RUN(call_performs_zero_allocations);
+    TR_RUN(layer_forward_performs_zero_allocations);
 }
