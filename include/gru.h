@@ -376,7 +376,7 @@ GRU_API gru_status gru_cell_workspace_size(const gru_cell *cell, int64_t batch, 
 GRU_API gru_status gru_cell_call(gru_cell *cell, gru_dtype dtype, int64_t batch, const void *x,
                                  const void *h, gru_training training, void *h_new);
 /* The same with a caller-owned workspace of at least gru_cell_workspace_size
- * bytes (aligned to 64 bytes or to max_align_t). */
+ * bytes, aligned at least as a double. */
 GRU_API gru_status gru_cell_call_ws(gru_cell *cell, gru_dtype dtype, int64_t batch,
                                     const void *x, const void *h, gru_training training,
                                     void *h_new, void *workspace, size_t ws_bytes);

@@ -88,6 +88,15 @@ static gru_status plan(const gru_cell_config *in, gru_cell_config *eff, layout *
         return gru__fail(GRU_E_ARG, NULL,
                          "%s: cfg.allocator must set both alloc and free, or neither", fn);
 
+    /* Initializers that need a rank-2 weight cannot fill the (3U,) bias of
+     * reset_after=false (Keras raises when it builds the cell). */
+    const gru_init_kind bk = in->bias_initializer.kind;
+    if (in->use_bias && !in->reset_after && (bk == GRU_INIT_IDENTITY || bk == GRU_INIT_ORTHOGONAL))
+        return gru__fail(GRU_E_SHAPE, NULL,
+                         "%s: cfg.bias_initializer %s needs a weight of rank 2, but the bias of a "
+                         "cell with reset_after=false has shape (3U,) (rank 1)", fn,
+                         bk == GRU_INIT_IDENTITY ? "identity" : "orthogonal");
+
     /* Keras: rates clipped to [0, 1]; recurrent dropout forces mode 1. */
     eff->dropout = clip01(in->dropout);
     eff->recurrent_dropout = clip01(in->recurrent_dropout);
@@ -108,8 +117,10 @@ static gru_status plan(const gru_cell_config *in, gru_cell_config *eff, layout *
     if (ok && any_dropout) {
         size_t rows = (size_t)in->max_batch;
         if ((uint64_t)in->max_batch > SIZE_MAX) ok = 0;
-        if (ok && eff->dropout != 0.0) ok = gru__mul_size(3 * rows, F, &L->n_dp);
-        if (ok && eff->recurrent_dropout != 0.0) ok = gru__mul_size(3 * rows, U, &L->n_rdp);
+        size_t rows3 = 0;
+        ok = ok && gru__mul_size(rows, 3, &rows3);
+        if (ok && eff->dropout != 0.0) ok = gru__mul_size(rows3, F, &L->n_dp);
+        if (ok && eff->recurrent_dropout != 0.0) ok = gru__mul_size(rows3, U, &L->n_rdp);
     }
     size_t off = gru__align64(sizeof(struct gru_cell)), b;
 #define PLACE(field, count)                                                     \
@@ -160,12 +171,16 @@ static gru_status init_weights(gru_cell *cell, uint64_t seed) {
     gru_rng rng;
     gru_rng_seed(&rng, seed);
     size_t ks[2] = {F, 3 * U}, rs[2] = {U, 3 * U}, bs[2] = {2, 3 * U};
+    const char *what = "gru_cell_init: cfg.kernel_initializer";
     gru_status s = gru_initializer_fill(&cell->cfg.kernel_initializer, &rng, cell->cfg.dtype, 2,
                                         ks, cell->kernel);
-    if (!s)
+    if (!s) {
+        what = "gru_cell_init: cfg.recurrent_initializer";
         s = gru_initializer_fill(&cell->cfg.recurrent_initializer, &rng, cell->cfg.dtype, 2, rs,
                                  cell->recurrent);
+    }
     if (!s && cell->bias) {
+        what = "gru_cell_init: cfg.bias_initializer";
         if (cell->cfg.reset_after)
             s = gru_initializer_fill(&cell->cfg.bias_initializer, &rng, cell->cfg.dtype, 2, bs,
                                      cell->bias);
@@ -173,10 +188,8 @@ static gru_status init_weights(gru_cell *cell, uint64_t seed) {
             s = gru_initializer_fill(&cell->cfg.bias_initializer, &rng, cell->cfg.dtype, 1, bs + 1,
                                      cell->bias);
     }
-    if (s) {
-        /* keep the initializer's message, prefixed for this handle */
-        gru__fail_prefixed(s, cell->msg, "gru_cell_init: initialising the weights failed");
-    }
+    /* keep the initializer's message, prefixed with the argument */
+    if (s) gru__fail_prefixed(s, cell->msg, what);
     return s;
 }
 
