@@ -134,9 +134,48 @@ TEST(layer_forward_performs_zero_allocations) {
 #endif
 }
 
+TEST(bidirectional_and_stack_forward_perform_zero_allocations) {
+#ifndef GRU_TEST_WRAP_MALLOC
+    CHECK_MSG(0, "built without -Wl,--wrap=malloc: cannot prove zero allocations");
+#else
+    enum { B = 2, T = 5, F = 3, U = 4 };
+    gru_bidirectional_config bc;
+    CHECK_OK(gru_bidirectional_config_init(&bc, U, F));
+    bc.layer.return_sequences = true;
+    bc.layer.cell.dropout = 0.25;
+    gru_bidirectional *bi;
+    CHECK_OK(gru_bidirectional_create(&bc, &bi));
+    gru_stack_entry e[2];
+    memset(e, 0, sizeof e);
+    e[0].bidirectional = true;
+    e[0].bi = bc;
+    CHECK_OK(gru_layer_config_init(&e[1].layer, U, 2 * U));
+    gru_stack *st;
+    CHECK_OK(gru_stack_create(e, 2, &st));
+    size_t n1, n2;
+    CHECK_OK(gru_bidirectional_workspace_size(bi, B, T, &n1));
+    CHECK_OK(gru_stack_workspace_size(st, B, T, &n2));
+    size_t n = n1 > n2 ? n1 : n2;
+    void *ws = aligned_alloc(64, (n + 63) / 64 * 64);
+    CHECK(ws);
+    float x[B * T * F], out[B * T * 2 * U];
+    for (int i = 0; i < B * T * F; i++) x[i] = 0.05f * (float)i - 0.3f;
+    const int64_t len[B] = {5, 3};
+    gru_seq in = {B, T, x, NULL, len};
+    long before = g_allocs;
+    CHECK_OK(gru_bidirectional_forward(bi, GRU_F32, &in, NULL, GRU_TRAINING_TRUE, out, NULL, ws, n1));
+    CHECK_OK(gru_stack_forward(st, GRU_F32, &in, GRU_TRAINING_TRUE, out, ws, n2));
+    CHECK_MSG(g_allocs == before, "%ld allocations during forward calls", g_allocs - before);
+    free(ws);
+    gru_stack_free(st);
+    gru_bidirectional_free(bi);
+#endif
+}
+
 void tests_alloc(void);
 void tests_alloc(void) {
     TR_RUN(create_uses_the_configured_allocator_once);
     TR_RUN(call_performs_zero_allocations);
     TR_RUN(layer_forward_performs_zero_allocations);
+    TR_RUN(bidirectional_and_stack_forward_perform_zero_allocations);
 }

@@ -125,7 +125,7 @@ static int run_example(int reset_after, int impl, gru_dtype dt, double out[4]) {
         for (int i = 0; i < 4; i++) x[i] = (float)X38[i];
         for (int s = 0; s < 2; s++) {
             if (gru_cell_call(cell, GRU_F32, 1, x + 2 * s, h, GRU_TRAINING_NONE, h)) return 0;
-            out[2 * s] = h[0], out[2 * s + 1] = h[1];
+            out[2 * s] = (double)h[0], out[2 * s + 1] = (double)h[1];
         }
     }
     gru_cell_free(cell);
@@ -274,7 +274,7 @@ TEST(reset_weights_is_seeded) {
     CHECK_OK(gru_cell_get_weights(cell, GRU_F32, k3, r, b));
     CHECK(memcmp(k1, k3, sizeof k1) == 0 && memcmp(k1, k2, sizeof k1) != 0);
     /* glorot_uniform limit sqrt(6 / (F + 3U)) = sqrt(6/15) */
-    for (int i = 0; i < 36; i++) CHECK(fabs(k1[i]) <= sqrt(6.0 / 15.0));
+    for (int i = 0; i < 36; i++) CHECK(fabs((double)k1[i]) <= sqrt(6.0 / 15.0));
     gru_cell_free(cell);
 }
 
