@@ -152,3 +152,33 @@ void golden_compare(const double *got, const double *want, size_t n, golden_err 
         if (r > e->max_rel) e->max_rel = r;
     }
 }
+
+void *golden_to_dtype(const golden_array *a, gru_dtype dt) {
+    size_t es = gru_dtype_size(dt);
+    void *p = malloc((a->n ? a->n : 1) * es);
+    if (!p) return NULL;
+    for (size_t i = 0; i < a->n; i++) {
+        if (dt == GRU_F32) ((float *)p)[i] = (float)a->data[i];
+        else ((double *)p)[i] = a->data[i];
+    }
+    return p;
+}
+
+double golden_get_val(gru_dtype dt, const void *p, size_t i) {
+    return dt == GRU_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+
+const char *golden_base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void golden_note_worst(golden_worst *w, int is_f32, double err, const char *name) {
+    if (is_f32 && err > w->f32) {
+        w->f32 = err;
+        snprintf(w->f32_case, sizeof w->f32_case, "%s", name);
+    } else if (!is_f32 && err > w->f64) {
+        w->f64 = err;
+        snprintf(w->f64_case, sizeof w->f64_case, "%s", name);
+    }
+}

@@ -17,50 +17,15 @@
 #include "golden.h"
 #include "runner.h"
 
-#define TOL_F64 1e-12
-#define TOL_F32 1e-6
-#define TOL_F32_CELL 2e-6
+/* The bounds are GOLDEN_TOL_* in golden.h (shared with test_golden_layer.c). */
+#define TOL_F64 GOLDEN_TOL_F64
+#define TOL_F32 GOLDEN_TOL_F32
+#define TOL_F32_CELL GOLDEN_TOL_F32_CELL
 /* float32 activation gradients: TF differentiates mish = x*tanh(softplus(x))
  * by the chain rule in float32 with Eigen's approximate tanh; its dx is
  * up to 3.8e-6 from the exact derivative (x ~ 7.9, measured on the golden
  * inputs in float64), so 1e-6 against it is unreachable. */
-#define TOL_F32_ACT_GRAD 5e-6
-
-/* Worst errors seen, printed at the end (for the closing note). */
-typedef struct worst {
-    double f32, f64;
-    char f32_case[320], f64_case[320];
-} worst;
-
-static void note_worst(worst *w, int is_f32, double err, const char *name) {
-    if (is_f32 && err > w->f32) {
-        w->f32 = err;
-        snprintf(w->f32_case, sizeof w->f32_case, "%s", name);
-    } else if (!is_f32 && err > w->f64) {
-        w->f64 = err;
-        snprintf(w->f64_case, sizeof w->f64_case, "%s", name);
-    }
-}
-
-static const char *base_name(const char *path) {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-static void *to_dtype(const golden_array *a, gru_dtype dt) {
-    size_t es = gru_dtype_size(dt);
-    void *p = malloc((a->n ? a->n : 1) * es);
-    if (!p) return NULL;
-    for (size_t i = 0; i < a->n; i++) {
-        if (dt == GRU_F32) ((float *)p)[i] = (float)a->data[i];
-        else ((double *)p)[i] = a->data[i];
-    }
-    return p;
-}
-
-static double get_val(gru_dtype dt, const void *p, size_t i) {
-    return dt == GRU_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
-}
+#define TOL_F32_ACT_GRAD GOLDEN_TOL_F32_ACT_GRAD
 
 /* ---- cell ---------------------------------------------------------------- */
 
@@ -107,11 +72,11 @@ static int run_cell_case(const golden *g, char *msg, size_t msglen, double *err_
         snprintf(msg, msglen, "golden lacks an array");
         goto done;
     }
-    k = to_dtype(gk, dt);
-    r = to_dtype(gr, dt);
-    b = gb ? to_dtype(gb, dt) : NULL;
-    x = to_dtype(gx, dt);
-    h = to_dtype(gh0, dt);
+    k = golden_to_dtype(gk, dt);
+    r = golden_to_dtype(gr, dt);
+    b = gb ? golden_to_dtype(gb, dt) : NULL;
+    x = golden_to_dtype(gx, dt);
+    h = golden_to_dtype(gh0, dt);
     if (!k || !r || !x || !h || (gb && !b)) goto done;
     if (gru_cell_set_weights(cell, dt, k, r, b)) {
         snprintf(msg, msglen, "set_weights: %s", gru_last_error());
@@ -119,7 +84,7 @@ static int run_cell_case(const golden *g, char *msg, size_t msglen, double *err_
     }
     const golden_array *gdp = golden_get(g, "dp_mask"), *grdp = golden_get(g, "rdp_mask");
     if (gdp) {
-        m = to_dtype(gdp, dt);
+        m = golden_to_dtype(gdp, dt);
         if (!m || gru_cell_set_dropout_mask(cell, dt, B, m)) {
             snprintf(msg, msglen, "set_dropout_mask: %s", gru_last_error());
             goto done;
@@ -128,7 +93,7 @@ static int run_cell_case(const golden *g, char *msg, size_t msglen, double *err_
         m = NULL;
     }
     if (grdp) {
-        m = to_dtype(grdp, dt);
+        m = golden_to_dtype(grdp, dt);
         if (!m || gru_cell_set_recurrent_dropout_mask(cell, dt, B, m)) {
             snprintf(msg, msglen, "set_recurrent_dropout_mask: %s", gru_last_error());
             goto done;
@@ -147,7 +112,7 @@ static int run_cell_case(const golden *g, char *msg, size_t msglen, double *err_
             free(got);
             goto done;
         }
-        for (size_t i = 0; i < nrow; i++) got[i] = get_val(dt, h, i);
+        for (size_t i = 0; i < nrow; i++) got[i] = golden_get_val(dt, h, i);
         golden_compare(got, gh->data + (size_t)t * nrow, nrow, &e);
     }
     free(got);
@@ -177,7 +142,8 @@ static int run_activation_case(const golden *g, char *msg, size_t msglen, double
         return 0;
     }
     size_t rows = gx->dims[0], n = gx->dims[1];
-    void *x = to_dtype(gx, dt), *dy = to_dtype(gdy, dt), *y = to_dtype(gy, dt), *dx = to_dtype(gy, dt);
+    void *x = golden_to_dtype(gx, dt), *dy = golden_to_dtype(gdy, dt);
+    void *y = golden_to_dtype(gy, dt), *dx = golden_to_dtype(gy, dt);
     double *got = malloc(gx->n * sizeof(double));
     int ok = 0;
     if (!x || !dy || !y || !dx || !got) goto done;
@@ -186,11 +152,11 @@ static int run_activation_case(const golden *g, char *msg, size_t msglen, double
         snprintf(msg, msglen, "apply: %s", gru_last_error());
         goto done;
     }
-    for (size_t i = 0; i < gx->n; i++) got[i] = get_val(dt, y, i);
+    for (size_t i = 0; i < gx->n; i++) got[i] = golden_get_val(dt, y, i);
     golden_compare(got, gy->data, gx->n, &ey);
     /* the gradient is checked given Keras' own y, so it is independent of
      * forward rounding */
-    void *ky = to_dtype(gy, dt);
+    void *ky = golden_to_dtype(gy, dt);
     if (!ky) goto done;
     gru_status s = gru_activation_grad(&act, dt, rows, n, x, ky, dy, dx);
     free(ky);
@@ -198,7 +164,7 @@ static int run_activation_case(const golden *g, char *msg, size_t msglen, double
         snprintf(msg, msglen, "grad: %s", gru_last_error());
         goto done;
     }
-    for (size_t i = 0; i < gx->n; i++) got[i] = get_val(dt, dx, i);
+    for (size_t i = 0; i < gx->n; i++) got[i] = golden_get_val(dt, dx, i);
     golden_compare(got, gdx->data, gx->n, &ed);
     double tol = dt == GRU_F32 ? TOL_F32 : TOL_F64;
     double tol_dx = dt == GRU_F32 ? TOL_F32_ACT_GRAD : TOL_F64;
@@ -235,7 +201,7 @@ static int run_regularizer_case(const golden *g, char *msg, size_t msglen, doubl
     if (!gw) return snprintf(msg, msglen, "no w"), 0;
     size_t shape[GOLDEN_MAX_DIMS];
     shape_of(gw, shape);
-    void *w = to_dtype(gw, dt), *grad = to_dtype(gw, dt);
+    void *w = golden_to_dtype(gw, dt), *grad = golden_to_dtype(gw, dt);
     int ok = 0;
     if (!w || !grad) goto done;
     double pen = 0;
@@ -260,7 +226,7 @@ static int run_regularizer_case(const golden *g, char *msg, size_t msglen, doubl
     golden_compare(&pen, gp->data, 1, &ep);
     double *got = malloc(gw->n * sizeof(double));
     if (!got) goto done;
-    for (size_t i = 0; i < gw->n; i++) got[i] = get_val(dt, grad, i);
+    for (size_t i = 0; i < gw->n; i++) got[i] = golden_get_val(dt, grad, i);
     golden_compare(got, gg->data, gw->n, &eg);
     free(got);
     double tol = dt == GRU_F32 ? TOL_F32 : TOL_F64;
@@ -291,7 +257,7 @@ static int run_constraint_case(const golden *g, char *msg, size_t msglen, double
     if (!gw) return snprintf(msg, msglen, "no w"), 0;
     size_t shape[GOLDEN_MAX_DIMS];
     shape_of(gw, shape);
-    void *w = to_dtype(gw, dt);
+    void *w = golden_to_dtype(gw, dt);
     int ok = 0;
     if (!w) goto done;
     gru_status s = gru_constraint_apply(&c, dt, (size_t)gw->ndim, shape, w);
@@ -308,7 +274,7 @@ static int run_constraint_case(const golden *g, char *msg, size_t msglen, double
     if (!go || go->n != gw->n) goto done;
     double *got = malloc(gw->n * sizeof(double));
     if (!got) goto done;
-    for (size_t i = 0; i < gw->n; i++) got[i] = get_val(dt, w, i);
+    for (size_t i = 0; i < gw->n; i++) got[i] = golden_get_val(dt, w, i);
     golden_err e = {0, 0};
     golden_compare(got, go->data, gw->n, &e);
     free(got);
@@ -323,9 +289,7 @@ done:
 
 /* ---- driver ----------------------------------------------------------------- */
 
-typedef int (*case_fn)(const golden *g, char *msg, size_t msglen, double *err);
-
-static void run_family(const char *family, case_fn fn, worst *w, int required) {
+void golden_run_family(const char *family, golden_case_fn fn, golden_worst *w, int required) {
     char dir[600], name[300];
     snprintf(dir, sizeof dir, "%s/%s", tr_golden_dir(), family);
     char **paths;
@@ -335,7 +299,7 @@ static void run_family(const char *family, case_fn fn, worst *w, int required) {
         if (tr_selected(name)) tr_report(name, 0, "no golden files found (run tools/oracle)");
     }
     for (size_t i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "golden/%s/%s", family, base_name(paths[i]));
+        snprintf(name, sizeof name, "golden/%s/%s", family, golden_base_name(paths[i]));
         if (!tr_selected(name)) continue;
         golden g;
         char msg[400] = "";
@@ -344,7 +308,7 @@ static void run_family(const char *family, case_fn fn, worst *w, int required) {
         if (golden_load(paths[i], &g, msg, sizeof msg) == 0) {
             ok = fn(&g, msg, sizeof msg, &err);
             const char *dts = golden_meta(&g, "dtype");
-            if (ok && dts) note_worst(w, strcmp(dts, "f32") == 0, err, name);
+            if (ok && dts) golden_note_worst(w, strcmp(dts, "f32") == 0, err, name);
             golden_free(&g);
         }
         tr_report(name, ok, msg);
@@ -354,12 +318,12 @@ static void run_family(const char *family, case_fn fn, worst *w, int required) {
 
 void tests_golden(void);
 void tests_golden(void) {
-    worst w;
+    golden_worst w;
     memset(&w, 0, sizeof w);
-    run_family("cell", run_cell_case, &w, 1);
-    run_family("activation", run_activation_case, &w, 1);
-    run_family("regularizer", run_regularizer_case, &w, 1);
-    run_family("constraint", run_constraint_case, &w, 1);
+    golden_run_family("cell", run_cell_case, &w, 1);
+    golden_run_family("activation", run_activation_case, &w, 1);
+    golden_run_family("regularizer", run_regularizer_case, &w, 1);
+    golden_run_family("constraint", run_constraint_case, &w, 1);
     printf("golden: worst float32 error %.3g (%s), worst float64 error %.3g (%s)\n", w.f32,
            w.f32_case, w.f64, w.f64_case);
 }

@@ -3,7 +3,8 @@
 
     python3 tools/oracle/make_goldens.py --out DIR [--subset]
 
-Families: cell, activation, regularizer, constraint. The file format is
+Families: cell, activation, regularizer, constraint, layer (the GRU /
+RNN(GRUCell) / Bidirectional layers, in layer_cases.py). The file format is
 described in FORMAT.md next to this script; see README.md for the design.
 
 The v1 cell is reached as tf.compat.v1.keras.layers.GRUCell, which in TF 2.21
@@ -44,6 +45,8 @@ assert GRUCell.__module__.startswith("tf_keras"), (
     "tf.compat.v1.keras.layers.GRUCell is %s.%s, not tf-keras's v1 cell; "
     "TF_USE_LEGACY_KERAS=1 did not take effect" % (GRUCell.__module__, GRUCell.__name__))
 assert GRUCell.__module__ == "tf_keras.src.layers.rnn.gru_v1", GRUCell.__module__
+
+import layer_cases  # noqa: E402  (needs TF imported with TF_USE_LEGACY_KERAS=1)
 
 DT = {"f32": (np.float32, tf.float32, "float32"),
       "f64": (np.float64, tf.float64, "float64")}
@@ -573,6 +576,8 @@ def make_constraint_case(name, meta_name, ctor, shape, dt):
 # ----------------------------------------------------------------------------
 
 STATS = Stats()
+FAMILIES = ("cell", "activation", "regularizer", "constraint", "layer")
+layer_cases.init(DT, case_seed, np_cell_step, STATS.errors)
 
 
 def all_cases(subset):
@@ -610,6 +615,13 @@ def all_cases(subset):
                 yield name, (lambda n=name, m=meta_name, k=ctor, s=shape, d=dt:
                              make_constraint_case(n, m, k, s, d))
 
+    _, _, layers = layer_cases.layer_design()
+    if subset:
+        layers = layer_cases.layer_subset_filter(layers)
+        layer_cases.report_layer_subset(layers)
+    for name, c in layers:
+        yield name, (lambda n=name, c=c: layer_cases.make_layer_case(n, c))
+
 
 def check_roundtrip(path, g):
     _, arrays = goldenio.read(path)
@@ -636,6 +648,7 @@ def report_design():
         raise SystemExit("pairwise coverage check FAILED: %r" % (miss_pw or miss_all)[:10])
     names = [n for n, _ in cells]
     assert len(set(names)) == len(names), "duplicate case names"
+    layer_cases.report_layer_design()
 
 
 def main():
@@ -649,7 +662,7 @@ def main():
           % (tf.__version__, tf_keras.__version__, GRUCell.__module__, GRUCell.__name__))
     report_design()
 
-    for fam in ("cell", "activation", "regularizer", "constraint"):
+    for fam in FAMILIES:
         for p in glob.glob(os.path.join(args.out, fam, "*.golden")):
             os.remove(p)
 
@@ -668,7 +681,7 @@ def main():
         STATS.counts[fam] += 1
 
     print("wrote to %s%s:" % (args.out, " (subset)" if args.subset else ""))
-    for fam in ("cell", "activation", "regularizer", "constraint"):
+    for fam in FAMILIES:
         print("  %-12s %4d cases" % (fam, STATS.counts[fam]))
     print("  total        %4d cases" % sum(STATS.counts.values()))
     print("cell: implementation forced 2->1 (recurrent_dropout) in %d cases" % STATS.impl_forced)
@@ -682,6 +695,7 @@ def main():
     if STATS.hs_cases_missing_region:
         print("cell: hard_sigmoid cases lacking one region: %s"
               % ", ".join(STATS.hs_cases_missing_region))
+    layer_cases.print_layer_stats()
     for n in STATS.notes:
         print("note:", n)
     for n, m in STATS.errors:
