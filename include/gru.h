@@ -563,6 +563,60 @@ GRU_API gru_status gru_stack_forward(gru_stack *stack, gru_dtype dtype, const gr
                                      size_t ws_bytes);
 
 /* ------------------------------------------------------------------------ */
+/* Training: the backward pass (through time).                               */
+/* ------------------------------------------------------------------------ */
+/* Gradients of one cell's weights, in the weights' layout and the cell's
+ * dtype: kernel (F,3U), recurrent_kernel (U,3U), bias (3U) or (2,3U) (NULL
+ * without bias). Backward calls ADD into them (+=): zero them first
+ * (gru_cell_grads_zero) and they can collect several calls. */
+typedef struct gru_cell_grads {
+    void *kernel;
+    void *recurrent_kernel;
+    void *bias;
+} gru_cell_grads;
+
+/* Zero the three arrays (sizes from gru_cell_weight_sizes). */
+GRU_API gru_status gru_cell_grads_zero(const gru_cell *cell, const gru_cell_grads *grads);
+
+/* Backward of one gru_cell_call with the same x, h and cached dropout masks
+ * (call it after the forward call, before the masks are reset): given
+ * d_h_new (B,U), add the weight gradients into grads and write d_x (B,F) and
+ * d_h (B,U) (either may be NULL). Training-mode masks are applied as in the
+ * forward call. Uses the cell's own scratch; never allocates. */
+GRU_API gru_status gru_cell_backward(gru_cell *cell, gru_dtype dtype, int64_t batch,
+                                     const void *x, const void *h, gru_training training,
+                                     const void *d_h_new, void *d_x, void *d_h,
+                                     const gru_cell_grads *grads);
+
+/* Bytes of the tape a training forward of this batch and length records
+ * (it also serves as that call's workspace). */
+GRU_API gru_status gru_layer_tape_size(const gru_layer *layer, int64_t batch, int64_t steps,
+                                       size_t *bytes);
+/* gru_layer_forward that also records, in tape, what gru_layer_backward
+ * needs (states, gates, pre-activations, this call's dropout masks). */
+GRU_API gru_status gru_layer_forward_train(gru_layer *layer, gru_dtype dtype, const gru_seq *in,
+                                           const gru_layer_io *io, gru_training training,
+                                           void *output, void *tape, size_t tape_bytes);
+/* Bytes of workspace gru_layer_backward needs. */
+GRU_API gru_status gru_layer_backward_workspace_size(const gru_layer *layer, int64_t batch,
+                                                     int64_t steps, size_t *bytes);
+/* Backpropagation through time of the recorded forward (same in, same
+ * layer, tape untouched since): d_output has the output's shape; d_state
+ * (B,U) is the gradient of the final state (return_state; NULL = 0).
+ * Writes d_x (x's shape) and d_initial_state (B,U) (either may be NULL) and
+ * adds the weight gradients into grads. Masked steps pass gradients as
+ * Keras' carry-over rule implies. Never allocates. */
+GRU_API gru_status gru_layer_backward(gru_layer *layer, gru_dtype dtype, const gru_seq *in,
+                                      const void *tape, const void *d_output,
+                                      const void *d_state, void *d_x, void *d_initial_state,
+                                      const gru_cell_grads *grads, void *workspace,
+                                      size_t ws_bytes);
+
+/* @@OPTIMIZERS@@ (optimizers section goes here) */
+
+/* @@TRAINING@@ (dense, losses, training loop section goes here) */
+
+/* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD); only "scalar" exists so far.                      */
 /* ------------------------------------------------------------------------ */
 /* Name of the kernel variant the cell uses ("scalar", ...). */
