@@ -35,6 +35,8 @@ struct gru_cell {
 gru_status gru__cell_check(const gru_cell *cell, const char *fn);
 /* Bytes of per-row scratch the step halves need (independent of batch). */
 size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem);
+/* Bytes of the backward row scratch (backward_impl.h). */
+size_t gru__bwd_row_scratch_bytes(size_t F, size_t U, size_t elem);
 /* Bytes of gru_cell_call's scratch: the row scratch plus one row of 3U
  * input projections. */
 size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem);
@@ -47,12 +49,16 @@ gru_status gru__cell_masks_for_call(gru_cell *cell, int64_t batch, gru_training 
 gru_status gru__cell_redraw_masks(gru_cell *cell, int64_t batch, gru_training training,
                                   const char *fn);
 
+/* Slots (of U elements) of one row's record for the backward pass. */
+enum { GRU__REC_H, GRU__REC_Z, GRU__REC_R, GRU__REC_HH, GRU__REC_PZ, GRU__REC_PR, GRU__REC_PH,
+       GRU__REC_AH, GRU__REC_SLOTS };
+
 /* The step halves and the whole step (step_impl.h), no argument checks. */
 #define GRU__STEP_DECLS(T, SFX)                                                                  \
     void gru__input_row_##SFX(const gru_cell *cell, const T *x, const T *const m[3], T *xg,     \
                               void *ws);                                                         \
     void gru__recurrent_row_##SFX(const gru_cell *cell, const T *xg, const T *h,                \
-                                  const T *const rm[3], T *out, void *ws);                       \
+                                  const T *const rm[3], T *out, void *ws, T *rec);               \
     void gru__row_masks_##SFX(const gru_cell *cell, size_t batch, size_t b, const T *dp,        \
                               const T *rdp, const T *m[3], const T *rm[3]);                      \
     void gru__step_##SFX(const gru_cell *cell, size_t batch, const T *x, const T *h,            \

@@ -111,7 +111,7 @@ gru_status gru_layer_create(const gru_layer_config *cfg, gru_layer **out) {
     return GRU_OK;
 }
 
-static gru_status check_layer(const gru_layer *l, const char *fn) {
+gru_status gru__layer_check(const gru_layer *l, const char *fn) {
     if (!l) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'layer' is NULL", fn);
     if (l->magic != GRU__LAYER_MAGIC)
         return gru__fail(GRU_E_STATE, NULL,
@@ -136,7 +136,7 @@ const char *gru_layer_last_error(const gru_layer *l) {
 }
 
 gru_status gru_layer_get_config(const gru_layer *l, gru_layer_config *cfg) {
-    gru_status s = check_layer(l, "gru_layer_get_config");
+    gru_status s = gru__layer_check(l, "gru_layer_get_config");
     if (s) return s;
     if (!cfg)
         return gru__fail(GRU_E_NULL, ((gru_layer *)l)->msg, "gru_layer_get_config: argument 'cfg' is NULL");
@@ -147,7 +147,7 @@ gru_status gru_layer_get_config(const gru_layer *l, gru_layer_config *cfg) {
 }
 
 gru_cell *gru_layer_cell(gru_layer *l) {
-    return check_layer(l, "gru_layer_cell") ? NULL : l->cell;
+    return gru__layer_check(l, "gru_layer_cell") ? NULL : l->cell;
 }
 
 /* ---- workspace --------------------------------------------------------------- */
@@ -176,7 +176,7 @@ gru_status gru__layer_ws_plan(const gru_layer *l, int64_t batch, int64_t steps, 
 
 gru_status gru_layer_workspace_size(const gru_layer *l, int64_t batch, int64_t steps,
                                     size_t *bytes) {
-    gru_status s = check_layer(l, "gru_layer_workspace_size");
+    gru_status s = gru__layer_check(l, "gru_layer_workspace_size");
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
     if (!bytes) return gru__fail(GRU_E_NULL, msg, "gru_layer_workspace_size: argument 'bytes' is NULL");
@@ -196,7 +196,7 @@ gru_status gru_layer_workspace_size(const gru_layer *l, int64_t batch, int64_t s
 /* ---- the forward call ------------------------------------------------------------ */
 
 /* Is input step t of sample b valid (mask non-zero, or t < length)? */
-static int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b) {
+int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b) {
     if (in->mask) {
         const size_t B = (size_t)in->batch, Tn = (size_t)in->steps;
         return in->mask[l->cfg.time_major ? t * B + b : b * Tn + t] != 0;
@@ -222,11 +222,12 @@ static int any_nonzero_value(gru_dtype dt, const void *p, size_t n) {
     return 0;
 }
 
-gru_status gru_layer_forward(gru_layer *l, gru_dtype dtype, const gru_seq *in,
-                             const gru_layer_io *io, gru_training training, void *output,
-                             void *workspace, size_t ws_bytes) {
-    static const char fn[] = "gru_layer_forward";
-    gru_status s = check_layer(l, fn);
+/* The forward call; rec (cell dtype, (T,B,8U)) receives the backward
+ * records when not NULL. */
+gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq *in,
+                                   const gru_layer_io *io, gru_training training, void *output,
+                                   void *workspace, size_t ws_bytes, void *rec, const char *fn) {
+    gru_status s = gru__layer_check(l, fn);
     if (s) return s;
     char *msg = l->msg;
     gru_cell *cell = l->cell;
@@ -295,10 +296,10 @@ gru_status gru_layer_forward(gru_layer *l, gru_dtype dtype, const gru_seq *in,
     else memset(state, 0, B * U * es);
 
     if (dtype == GRU_F32) {
-        gru__run_f32 r = {l, in, dp, rdp, output, ws, &plan};
+        gru__run_f32 r = {l, in, dp, rdp, rec, output, ws, &plan};
         gru__layer_run_f32(&r);
     } else {
-        gru__run_f64 r = {l, in, dp, rdp, output, ws, &plan};
+        gru__run_f64 r = {l, in, dp, rdp, rec, output, ws, &plan};
         gru__layer_run_f64(&r);
     }
     if (io->state_out) memcpy(io->state_out, state, B * U * es);
@@ -306,8 +307,15 @@ gru_status gru_layer_forward(gru_layer *l, gru_dtype dtype, const gru_seq *in,
     return GRU_OK;
 }
 
+gru_status gru_layer_forward(gru_layer *l, gru_dtype dtype, const gru_seq *in,
+                             const gru_layer_io *io, gru_training training, void *output,
+                             void *workspace, size_t ws_bytes) {
+    return gru__layer_forward_core(l, dtype, in, io, training, output, workspace, ws_bytes, NULL,
+                                   "gru_layer_forward");
+}
+
 gru_status gru_layer_reset_states(gru_layer *l, gru_dtype dtype, const void *states) {
-    gru_status s = check_layer(l, "gru_layer_reset_states");
+    gru_status s = gru__layer_check(l, "gru_layer_reset_states");
     if (s) return s;
     if (!l->cfg.stateful)
         return gru__fail(GRU_E_STATE, l->msg, "gru_layer_reset_states: the layer is not stateful");
@@ -322,7 +330,7 @@ gru_status gru_layer_reset_states(gru_layer *l, gru_dtype dtype, const void *sta
 }
 
 gru_status gru_layer_get_states(const gru_layer *l, gru_dtype dtype, void *states) {
-    gru_status s = check_layer(l, "gru_layer_get_states");
+    gru_status s = gru__layer_check(l, "gru_layer_get_states");
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
     if (!l->cfg.stateful)

@@ -13,6 +13,7 @@ typedef struct SUF(gru__run) {
     const gru_layer *layer;
     const gru_seq *in;
     const T *dp, *rdp;     /* dropout masks of this call, or NULL */
+    T *rec;                /* (T, B, 8U) records for backward, or NULL */
     T *output;
     char *ws;
     const gru__layer_ws *plan;
@@ -58,7 +59,8 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
             if (!masked || gru__step_valid(l, in, t, b)) {
                 const T *m[3], *rm[3];
                 SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rm);
-                SUF(gru__recurrent_row)(cell, xproj + (p * B + b) * U3, hb, rm, hb, row);
+                T *rec = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
+                SUF(gru__recurrent_row)(cell, xproj + (p * B + b) * U3, hb, rm, hb, row, rec);
             } else if (l->cfg.zero_output_for_mask) {
                 memset(prev + b * U, 0, U * sizeof(T));
                 out_row = prev + b * U;

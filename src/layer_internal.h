@@ -22,4 +22,13 @@ typedef struct gru__layer_ws {
 gru_status gru__layer_ws_plan(const gru_layer *layer, int64_t batch, int64_t steps,
                               gru__layer_ws *plan);
 
+/* Validate a handle pointer. */
+gru_status gru__layer_check(const gru_layer *l, const char *fn);
+/* Is input step t of sample b valid (mask non-zero, or t < length)? */
+int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b);
+/* gru_layer_forward with optional backward records (see layer.c). */
+gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq *in,
+                                   const gru_layer_io *io, gru_training training, void *output,
+                                   void *workspace, size_t ws_bytes, void *rec, const char *fn);
+
 #endif

@@ -1,4 +1,6 @@
 /* gru_cell_call: argument checks, masks, then the step for the cell's dtype. */
+#include <string.h>
+
 #include "cell_internal.h"
 
 size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
@@ -6,8 +8,17 @@ size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
     return gru__align64(3 * U * sizeof(double) + (F + 8 * U) * elem);
 }
 
+size_t gru__bwd_row_scratch_bytes(size_t F, size_t U, size_t elem) {
+    /* backward_impl.h: d pre 3U, dz dr dhh hs tmp 5U, d xin F */
+    return gru__align64((8 * U + F) * elem);
+}
+
 size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
-    return gru__row_scratch_bytes(F, U, elem) + gru__align64(3 * U * elem);
+    /* row scratch, xg 3U, and for gru_cell_backward a record (8U), the
+     * backward row scratch and dh (U) */
+    return gru__row_scratch_bytes(F, U, elem) + gru__align64(3 * U * elem) +
+           gru__align64(GRU__REC_SLOTS * U * elem) + gru__bwd_row_scratch_bytes(F, U, elem) +
+           gru__align64(U * elem);
 }
 
 #define T float

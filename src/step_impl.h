@@ -37,9 +37,11 @@ void SUF(gru__input_row)(const gru_cell *cell, const T *x, const T *const m[3], 
 
 /* Recurrent half of one row: from the input projections xg (3U), the state
  * h (U) and the recurrent dropout mask rows rm[g] (NULL: none; mode 1 only),
- * write the new state to out (U; may alias h). */
+ * write the new state to out (U; may alias h). When rec is not NULL it
+ * receives what the backward pass needs (GRU__REC_* slots of U each):
+ * h, z, r, hh, the three pre-activations and h·R_h + bh_h. */
 void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, const T *const rm[3],
-                             T *out, void *ws) {
+                             T *out, void *ws, T *rec) {
     const gru_cell_config *c = &cell->cfg;
     const size_t F = cell->F, U = cell->U, U3 = 3 * U;
     const T *R = (const T *)cell->recurrent;
@@ -58,10 +60,13 @@ void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, cons
         }
         VECMAT(U, U, hs, R + g * U, U3, bh ? bh + g * U : NULL, acc, ag + g * U);
     }
+    if (rec) memcpy(rec + GRU__REC_H * U, h, U * sizeof(T));
     for (size_t j = 0; j < U; j++) pre[j] = xg[j] + ag[j];
     ACT_ROW(&c->recurrent_activation, U, pre, z);
+    if (rec) memcpy(rec + GRU__REC_PZ * U, pre, U * sizeof(T));
     for (size_t j = 0; j < U; j++) pre[j] = xg[U + j] + ag[U + j];
     ACT_ROW(&c->recurrent_activation, U, pre, r);
+    if (rec) memcpy(rec + GRU__REC_PR * U, pre, U * sizeof(T));
 
     /* Candidate: the state for R_h is h ⊙ rm[2] (mode 1 with recurrent
      * dropout) or h. */
@@ -74,6 +79,7 @@ void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, cons
     if (c->reset_after) {
         /* r ⊙ (h·R_h + bh_h): reset applied after the matmul. */
         VECMAT(U, U, hs, R + 2 * U, U3, bh ? bh + 2 * U : NULL, acc, ah);
+        if (rec) memcpy(rec + GRU__REC_AH * U, ah, U * sizeof(T));
         for (size_t j = 0; j < U; j++) ah[j] = r[j] * ah[j];
     } else {
         /* (r ⊙ h)·R_h: reset applied before the matmul. */
@@ -82,6 +88,12 @@ void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, cons
     }
     for (size_t j = 0; j < U; j++) pre[j] = xg[2 * U + j] + ah[j];
     ACT_ROW(&c->activation, U, pre, hh);
+    if (rec) {
+        memcpy(rec + GRU__REC_PH * U, pre, U * sizeof(T));
+        memcpy(rec + GRU__REC_Z * U, z, U * sizeof(T));
+        memcpy(rec + GRU__REC_R * U, r, U * sizeof(T));
+        memcpy(rec + GRU__REC_HH * U, hh, U * sizeof(T));
+    }
 
     /* h' = z ⊙ h + (1 − z) ⊙ hh, with the undropped h. */
     for (size_t j = 0; j < U; j++) {
@@ -101,7 +113,7 @@ void SUF(gru__step)(const gru_cell *cell, size_t batch, const T *x, const T *h, 
         const T *m[3], *rm[3];
         SUF(gru__row_masks)(cell, batch, b, dp, rdp, m, rm);
         SUF(gru__input_row)(cell, x + b * F, m, xg, scratch);
-        SUF(gru__recurrent_row)(cell, xg, h + b * U, rm, h_new + b * U, scratch);
+        SUF(gru__recurrent_row)(cell, xg, h + b * U, rm, h_new + b * U, scratch, NULL);
     }
 }
 
