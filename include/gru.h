@@ -354,6 +354,11 @@ GRU_API gru_status gru_cell_reset_weights(gru_cell *cell, uint64_t seed);
  * cell.losses: out[0] kernel, out[1] recurrent_kernel, out[2] bias (0 where
  * no regularizer or no bias). *total gets their sum. Either may be NULL. */
 GRU_API gru_status gru_cell_losses(const gru_cell *cell, double out[3], double *total);
+/* Add the gradients of the cell's regularizer penalties into grads (the
+ * layout of gru_cell_grads, declared with the backward pass below). */
+struct gru_cell_grads;
+GRU_API gru_status gru_cell_regularizer_grads(const gru_cell *cell,
+                                              const struct gru_cell_grads *grads);
 /* Apply the configured constraints to the weights in place. */
 GRU_API gru_status gru_cell_apply_constraints(gru_cell *cell);
 
@@ -612,9 +617,541 @@ GRU_API gru_status gru_layer_backward(gru_layer *layer, gru_dtype dtype, const g
                                       const gru_cell_grads *grads, void *workspace,
                                       size_t ws_bytes);
 
-/* @@OPTIMIZERS@@ (optimizers section goes here) */
+/* Bidirectional: the same pattern. The tape (caller-owned, 64-byte aligned)
+ * holds both layers' tapes and the two directional outputs (the merge 'mul'
+ * needs them); it also serves as the forward call's workspace. */
+GRU_API gru_status gru_bidirectional_tape_size(const gru_bidirectional *bi, int64_t batch,
+                                               int64_t steps, size_t *bytes);
+/* gru_bidirectional_forward that also records, in tape, what
+ * gru_bidirectional_backward needs. Never allocates. */
+GRU_API gru_status gru_bidirectional_forward_train(gru_bidirectional *bi, gru_dtype dtype,
+                                                   const gru_seq *in, const gru_layer_io io[2],
+                                                   gru_training training, void *output,
+                                                   void *output_backward, void *tape,
+                                                   size_t tape_bytes);
+GRU_API gru_status gru_bidirectional_backward_workspace_size(const gru_bidirectional *bi,
+                                                             int64_t batch, int64_t steps,
+                                                             size_t *bytes);
+/* Backward of the recorded forward (same in, tape untouched since).
+ * d_output has output's shape; with GRU_MERGE_NONE d_output_backward has
+ * output_backward's (required), else it must be NULL. The merge is undone
+ * (concat: split; sum: both get d; ave: both get d/2; mul: d*y_bwd to the
+ * forward and d*y_fwd to the backward layer) and, with return_sequences, the
+ * backward layer's gradient is reversed in time into its processing order.
+ * d_states (NULL, or entries NULL = 0): gradients of the two final states
+ * (B,U). Writes d_x (x's shape; the sum of both layers' input gradients) and
+ * d_initial_states[k] (B,U) (d_x, d_initial_states and its entries may be
+ * NULL). grads[0] / grads[1] (the forward / backward layer's cell) are added
+ * into. workspace: gru_bidirectional_backward_workspace_size bytes, 64-byte
+ * aligned. Never allocates. */
+GRU_API gru_status gru_bidirectional_backward(gru_bidirectional *bi, gru_dtype dtype,
+                                              const gru_seq *in, const void *tape,
+                                              const void *d_output, const void *d_output_backward,
+                                              const void *const d_states[2], void *d_x,
+                                              void *const d_initial_states[2],
+                                              const gru_cell_grads grads[2], void *workspace,
+                                              size_t ws_bytes);
 
-/* @@TRAINING@@ (dense, losses, training loop section goes here) */
+/* Stacks: the tape holds every entry's tape and every intermediate sequence
+ * (entry i's output, the input of entry i+1), which backward reads again. */
+GRU_API gru_status gru_stack_tape_size(const gru_stack *stack, int64_t batch, int64_t steps,
+                                       size_t *bytes);
+/* gru_stack_forward that also records, in tape (caller-owned, 64-byte
+ * aligned; it is also the call's workspace), what gru_stack_backward needs.
+ * Never allocates. */
+GRU_API gru_status gru_stack_forward_train(gru_stack *stack, gru_dtype dtype, const gru_seq *in,
+                                           gru_training training, void *output, void *tape,
+                                           size_t tape_bytes);
+GRU_API gru_status gru_stack_backward_workspace_size(const gru_stack *stack, int64_t batch,
+                                                     int64_t steps, size_t *bytes);
+/* Backward of the recorded forward (same in, tape untouched since):
+ * d_output has output's shape; writes d_x (x's shape, NULL ok). grads holds
+ * one gru_cell_grads per directional layer, in order: entry 0 (its forward
+ * then backward layer if bidirectional), entry 1, ...; each is added into.
+ * workspace: gru_stack_backward_workspace_size bytes, 64-byte aligned.
+ * Never allocates. */
+GRU_API gru_status gru_stack_backward(gru_stack *stack, gru_dtype dtype, const gru_seq *in,
+                                      const void *tape, const void *d_output, void *d_x,
+                                      const gru_cell_grads *grads, void *workspace,
+                                      size_t ws_bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Optimizers: tf-keras 2.21's (new, non-legacy) SGD, Adam, RMSprop, Adagrad. */
+/* ------------------------------------------------------------------------ */
+/* One optimizer updates a fixed list of variables (flat arrays of the
+ * optimizer's dtype), one gru_optimizer_apply per Keras apply_gradients:
+ *   1. gradient clipping (first of these that is > 0 wins, as Keras:
+ *      clipnorm, per variable: g*c / max(||g||, c), applied even when
+ *      ||g|| <= c; global_clipnorm: g * c*min(1/N, 1/c), N the global norm;
+ *      clipvalue: min(max(g, -c), c) -- ignored when a norm clip is set);
+ *   2. decoupled weight decay (weight_decay > 0): w -= w*wd*lr;
+ *   3. the algorithm's update of every variable, with step t = iterations+1;
+ *   4. iterations += 1, then each variable's constraint (if set).
+ * Arithmetic is TF's, in the dtype, in TF's operation order. For float64
+ * variables TF rounds some hyperparameters through float32: the learning
+ * rate (a float32 variable when Keras' floatx is float32: lr_dtype), and
+ * whatever Keras passes through tf.cast (SGD momentum, Adam's beta_1/beta_2
+ * in beta^t, weight_decay); libgru does the same. Update rules (g the
+ * clipped gradient; constants in the dtype):
+ *   SGD:     m = -g*lr + m*momentum;  w += nesterov ? -g*lr + m*momentum : m
+ *   Adam:    a = lr*sqrt(1-b2^t)/(1-b1^t); m += (g-m)*(1-b1);
+ *            v += (g*g-v)*(1-b2); amsgrad: vhat = max(vhat, v), v = vhat;
+ *            w -= (m*a)/(sqrt(v) + eps)  (eps*sqrt(1-b2^t) if adaptive)
+ *   RMSprop: vel = rho*vel + (1-rho)*g*g; centered: ag = rho*ag + (1-rho)*g,
+ *            d = vel - ag*ag + eps, else d = vel + eps; inc = lr*g/sqrt(d);
+ *            momentum > 0: mom = momentum*mom + inc, w -= mom; else w -= inc
+ *   Adagrad: acc += g*g (acc starts at initial_accumulator_value);
+ *            w -= lr*g / sqrt(acc + eps)
+ * Off values: clipnorm, clipvalue, global_clipnorm and weight_decay are off
+ * when 0 (Keras' None). */
+typedef enum gru_optimizer_kind {
+    GRU_OPT_SGD = 0, GRU_OPT_ADAM, GRU_OPT_RMSPROP, GRU_OPT_ADAGRAD
+} gru_optimizer_kind;
+
+typedef struct gru_optimizer_config {
+    gru_optimizer_kind kind;
+    double learning_rate;    /* > 0, finite. SGD 0.01, others 0.001         */
+    double momentum;         /* SGD, RMSprop: in [0, 1] (0)                 */
+    bool nesterov;           /* SGD (false)                                 */
+    double beta_1, beta_2;   /* Adam: in [0, 1) (0.9, 0.999)                */
+    double epsilon;          /* Adam, RMSprop, Adagrad: >= 0 (1e-7)         */
+    bool amsgrad;            /* Adam (false)                                */
+    bool adaptive_epsilon;   /* Adam (false): eps*sqrt(1-b2^t)              */
+    double rho;              /* RMSprop: in [0, 1) (0.9)                    */
+    bool centered;           /* RMSprop (false)                             */
+    double initial_accumulator_value; /* Adagrad: >= 0 (0.1)                */
+    double clipnorm;         /* >= 0; 0 = off. Not with global_clipnorm    */
+    double clipvalue;        /* >= 0; 0 = off                               */
+    double global_clipnorm;  /* >= 0; 0 = off                               */
+    double weight_decay;     /* >= 0; 0 = off                               */
+    gru_dtype lr_dtype;      /* dtype of Keras' learning-rate variable
+                                (floatx): GRU_F32 (default) rounds lr through
+                                float32 for float64 variables; GRU_F64 does
+                                not (floatx float64)                        */
+    gru_allocator allocator; /* for gru_optimizer_create/free               */
+} gru_optimizer_config;
+
+/* Keras' defaults for kind (all clipping and weight decay off). */
+GRU_API gru_status gru_optimizer_config_init(gru_optimizer_config *cfg, gru_optimizer_kind kind);
+
+typedef struct gru_optimizer gru_optimizer;
+
+/* Bytes gru_optimizer_init needs for n_vars variables of var_sizes[i]
+ * elements (validates everything). */
+GRU_API gru_status gru_optimizer_size(const gru_optimizer_config *cfg, gru_dtype dtype,
+                                      size_t n_vars, const size_t *var_sizes, size_t *size);
+/* Place an optimizer in mem (aligned at least to max_align_t). Its state
+ * (slots, scratch for clipped gradients) is all inside. */
+GRU_API gru_status gru_optimizer_init(void *mem, size_t size, const gru_optimizer_config *cfg,
+                                      gru_dtype dtype, size_t n_vars, const size_t *var_sizes,
+                                      gru_optimizer **out);
+GRU_API gru_status gru_optimizer_create(const gru_optimizer_config *cfg, gru_dtype dtype,
+                                        size_t n_vars, const size_t *var_sizes,
+                                        gru_optimizer **out);
+/* NULL is a no-op. Only for optimizers from gru_optimizer_create. */
+GRU_API void gru_optimizer_free(gru_optimizer *opt);
+GRU_API const char *gru_optimizer_last_error(const gru_optimizer *opt);
+GRU_API gru_status gru_optimizer_get_config(const gru_optimizer *opt, gru_optimizer_config *cfg);
+
+/* A constraint for variable var (shape: ndim <= 8 dims whose product is
+ * its size), applied after every update as Keras does; kind NONE clears. */
+GRU_API gru_status gru_optimizer_set_constraint(gru_optimizer *opt, size_t var,
+                                                const gru_constraint *c, size_t ndim,
+                                                const size_t *shape);
+
+/* One step (Keras' apply_gradients) over all n_vars variables: vars[i] and
+ * grads[i] have var_sizes[i] elements of dtype; grads are only read. A
+ * non-finite gradient is GRU_E_NUMERIC (naming the variable and element)
+ * and nothing is changed. Never allocates. */
+GRU_API gru_status gru_optimizer_apply(gru_optimizer *opt, gru_dtype dtype, size_t n_vars,
+                                       void *const *vars, const void *const *grads);
+/* Steps applied so far (Keras' optimizer.iterations); -1 if opt is invalid. */
+GRU_API int64_t gru_optimizer_iterations(const gru_optimizer *opt);
+/* Keras' optimizer.learning_rate = lr (> 0, finite). */
+GRU_API gru_status gru_optimizer_set_learning_rate(gru_optimizer *opt, double lr);
+/* Zero iterations and every slot (Adagrad's accumulators back to
+ * initial_accumulator_value), as a freshly built Keras optimizer. */
+GRU_API gru_status gru_optimizer_reset(gru_optimizer *opt);
+
+/* Keras' slot variables, by their Keras names: "m" (SGD, Adam), "v",
+ * "vhat" (Adam with amsgrad), "velocity", "momentum" (RMSprop with
+ * momentum > 0), "average_gradient" (centered RMSprop), "accumulator"
+ * (Adagrad). Copy slot `name` of variable var out of / into the optimizer
+ * (var_sizes[var] elements of dtype). GRU_E_NAME if this optimizer has no
+ * such slot. */
+GRU_API gru_status gru_optimizer_get_slot(const gru_optimizer *opt, const char *name,
+                                          size_t var, gru_dtype dtype, void *out);
+GRU_API gru_status gru_optimizer_set_slot(gru_optimizer *opt, const char *name, size_t var,
+                                          gru_dtype dtype, const void *in);
+
+/* ------------------------------------------------------------------------ */
+/* Training around the GRU: a Dense head, losses, shuffling, a fit loop.     */
+/* ------------------------------------------------------------------------ */
+#include <stdio.h> /* FILE, for the fit loop's progress output */
+
+/* tf_keras.layers.Dense: y = activation(x·kernel + bias), kernel (F, U),
+ * bias (U). Applied to (rows, F) inputs; a (B, T, F) sequence is rows = B*T,
+ * as Keras applies Dense to the last axis. */
+typedef struct gru_dense_config {
+    int64_t units;                    /* U > 0                                */
+    int64_t input_dim;                /* F > 0                                */
+    gru_dtype dtype;                  /* GRU_F32 (default) or GRU_F64         */
+    gru_activation activation;        /* default linear                       */
+    bool use_bias;                    /* default true                         */
+    gru_initializer kernel_initializer; /* default glorot_uniform             */
+    gru_initializer bias_initializer;   /* default zeros                      */
+    gru_regularizer kernel_regularizer, bias_regularizer; /* default none     */
+    gru_constraint kernel_constraint, bias_constraint;    /* default none     */
+    uint64_t seed;                    /* seeds initializers without a seed    */
+    gru_allocator allocator;          /* for create/free                      */
+} gru_dense_config;
+
+typedef struct gru_dense gru_dense;
+/* Weight gradients, same layout and dtype as the weights (bias NULL without
+ * bias). Backward ADDS into them. */
+typedef struct gru_dense_grads { void *kernel; void *bias; } gru_dense_grads;
+
+GRU_API gru_status gru_dense_config_init(gru_dense_config *cfg, int64_t units, int64_t input_dim);
+GRU_API gru_status gru_dense_create(const gru_dense_config *cfg, gru_dense **out);
+GRU_API void gru_dense_free(gru_dense *d);
+GRU_API const char *gru_dense_last_error(const gru_dense *d);
+GRU_API gru_status gru_dense_get_config(const gru_dense *d, gru_dense_config *cfg);
+GRU_API gru_status gru_dense_get_weights(const gru_dense *d, gru_dtype dtype, void *kernel,
+                                         void *bias);
+GRU_API gru_status gru_dense_set_weights(gru_dense *d, gru_dtype dtype, const void *kernel,
+                                         const void *bias);
+/* The weights themselves (owned by d, its dtype), for optimizers that update
+ * in place. bias is NULL without bias. */
+GRU_API gru_status gru_dense_params(gru_dense *d, void **kernel, void **bias);
+GRU_API gru_status gru_dense_grads_zero(const gru_dense *d, const gru_dense_grads *grads);
+/* x (rows, F) -> y (rows, U). pre (rows, U), may be NULL: receives the
+ * pre-activation x·kernel + bias that gru_dense_backward needs (not needed
+ * when the activation is linear). y may alias pre. Never allocates. */
+GRU_API gru_status gru_dense_forward(gru_dense *d, gru_dtype dtype, size_t rows, const void *x,
+                                     void *y, void *pre);
+/* Given x, pre and y of a forward call and dy (rows, U): write dx (rows, F;
+ * NULL ok) and add the kernel/bias gradients into grads (NULL ok). pre may be
+ * NULL for a linear activation. Uses the handle's scratch; never allocates. */
+GRU_API gru_status gru_dense_backward(gru_dense *d, gru_dtype dtype, size_t rows, const void *x,
+                                      const void *pre, const void *y, const void *dy, void *dx,
+                                      const gru_dense_grads *grads);
+/* Regularizer penalties (out[0] kernel, out[1] bias; either pointer NULL
+ * ok), their gradients added into grads, and the constraints applied. */
+GRU_API gru_status gru_dense_losses(const gru_dense *d, double out[2], double *total);
+GRU_API gru_status gru_dense_regularizer_grads(const gru_dense *d, const gru_dense_grads *grads);
+GRU_API gru_status gru_dense_apply_constraints(gru_dense *d);
+
+/* Losses, as tf_keras.losses' classes called on (rows, n) tensors. Each row
+ * gives one loss value (MSE/BCE: the mean over n; CCE: the sum over the n
+ * classes), then the reduction. Arithmetic follows tf-keras/TF: BCE and CCE
+ * clip probabilities to [eps, 1-eps] with eps = backend.epsilon() = 1e-7
+ * (in the dtype), BCE takes log(p + eps) and log(1 - p + eps), CCE first
+ * divides p by its row sum; from_logits uses TF's fused logistic/softmax
+ * cross-entropy. Gradients are TF's (clip passes the gradient on the closed
+ * interval; the softmax kernels give softmax - labels). */
+typedef enum gru_loss_kind {
+    GRU_LOSS_MSE = 0,         /* MeanSquaredError                             */
+    GRU_LOSS_BCE,             /* BinaryCrossentropy                           */
+    GRU_LOSS_CCE,             /* CategoricalCrossentropy (one-hot y_true)     */
+    GRU_LOSS_SPARSE_CCE       /* SparseCategoricalCrossentropy: y_true (rows)
+                                 holds class indices as values of the call's
+                                 dtype, each an integer in [0, n)           */
+} gru_loss_kind;
+typedef enum gru_reduction {
+    GRU_REDUCTION_SUM_OVER_BATCH_SIZE = 0, /* sum / rows (Keras' default)    */
+    GRU_REDUCTION_SUM,                     /* sum over rows                  */
+    GRU_REDUCTION_NONE                     /* per-row losses; *loss = sum    */
+} gru_reduction;
+typedef struct gru_loss_config {
+    gru_loss_kind kind;
+    bool from_logits;         /* BCE, CCE, sparse CCE (default false)         */
+    double label_smoothing;   /* BCE, CCE: in [0, 1] (default 0)              */
+    gru_reduction reduction;
+} gru_loss_config;
+
+GRU_API gru_status gru_loss_config_init(gru_loss_config *cfg, gru_loss_kind kind);
+/* y_true (rows, n) ((rows) for sparse CCE), y_pred (rows, n), sample_weight
+ * (rows) or NULL, all of dtype. *loss: the reduced loss (NULL ok); per_row
+ * (rows, NULL ok): each row's weighted loss; d_pred (rows, n, NULL ok): the
+ * gradient of *loss with respect to y_pred. Never allocates. GRU_E_NUMERIC
+ * when the loss is NaN or infinite (the outputs are still written). */
+GRU_API gru_status gru_loss(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
+                            const void *y_true, const void *y_pred, const void *sample_weight,
+                            double *loss, double *per_row, void *d_pred);
+
+/* Fisher-Yates shuffle: perm becomes a permutation of 0..n-1 drawn from rng
+ * (same seed, same permutation on every platform). */
+GRU_API gru_status gru_shuffle(gru_rng *rng, size_t n, size_t *perm);
+
+/* The fit loop, as Keras' Model.fit: per epoch, optionally shuffle, cut the
+ * samples into mini-batches of batch_size (the last may be smaller), call
+ * `step` on each, and report the epoch loss = the mean of the batch losses
+ * weighted by batch size (Keras' loss tracker). Samples are rows of x
+ * (x_size elements each, e.g. T*F) and y (y_size elements each). */
+typedef struct gru_fit_data {
+    gru_dtype dtype;
+    size_t n;                 /* training samples (> 0)                       */
+    size_t x_size, y_size;    /* elements per sample of x and y (> 0)         */
+    const void *x, *y;        /* (n, x_size), (n, y_size)                     */
+    size_t n_val;             /* validation samples (0 = none)                */
+    const void *x_val, *y_val;/* (n_val, x_size), (n_val, y_size)             */
+} gru_fit_data;
+
+/* One training step on a gathered mini-batch: forward, loss, backward and the
+ * optimizer update. Writes the batch's (reduced) loss. Must not allocate if
+ * the whole loop is to stay allocation-free. A non-OK status stops fit. */
+typedef gru_status (*gru_fit_step_fn)(void *user, size_t batch, const void *x, const void *y,
+                                      double *loss);
+/* Loss of a batch without updating (validation). */
+typedef gru_status (*gru_fit_eval_fn)(void *user, size_t batch, const void *x, const void *y,
+                                      double *loss);
+
+typedef struct gru_fit_config {
+    int64_t epochs;           /* > 0 (default 1)                              */
+    int64_t batch_size;       /* > 0 (default 32)                             */
+    bool shuffle;             /* reshuffle every epoch (default true)         */
+    uint64_t seed;            /* shuffle seed                                 */
+    FILE *progress;           /* progress bar and epoch lines; NULL = silent  */
+    int verbose;              /* 1 = bar + epoch line, 2 = epoch line only    */
+} gru_fit_config;
+
+GRU_API gru_status gru_fit_config_init(gru_fit_config *cfg);
+/* Workspace of gru_fit: the permutation and one gathered batch of x and y. */
+GRU_API gru_status gru_fit_workspace_size(const gru_fit_config *cfg, const gru_fit_data *data,
+                                          size_t *bytes);
+/* Run the loop. epoch_loss and val_loss (epochs each, NULL ok) receive the
+ * per-epoch training and validation losses (val_loss needs eval and
+ * validation data; NaN where absent). A NaN or infinite batch loss stops with
+ * GRU_E_NUMERIC naming the epoch and batch. *epochs_done (NULL ok) counts the
+ * completed epochs. Never allocates. */
+GRU_API gru_status gru_fit(const gru_fit_config *cfg, const gru_fit_data *data,
+                           gru_fit_step_fn step, gru_fit_eval_fn eval, void *user,
+                           void *workspace, size_t ws_bytes, double *epoch_loss,
+                           double *val_loss, int64_t *epochs_done);
+
+/* A GRU layer with a Dense head, as a Keras Sequential([GRU, Dense]), in the
+ * shape gru_fit drives: pass gru_seq_model_step / gru_seq_model_eval as step
+ * and eval and the model as user. Samples: x (T, F) (x_size = T*F; the layer
+ * must not be time_major), y (y_size = Uo, or T*Uo when the layer returns
+ * sequences; sparse CCE: 1 or T). The weights are updated by `optimizer`
+ * (created for the sizes gru_seq_model_params gives) or by `update`, a
+ * caller-written step over the same parameters. The loss includes the regularizer penalties, and
+ * constraints are applied after each update, as in Keras. */
+typedef gru_status (*gru_update_fn)(void *user, size_t count, void *const params[],
+                                    const void *const grads[], const size_t sizes[]);
+typedef struct gru_seq_model {
+    gru_layer *layer;         /* not owned; a single directional layer        */
+    gru_dense *head;          /* not owned; input_dim = the layer's units     */
+    gru_loss_config loss;
+    int64_t steps;            /* T of every sample                            */
+    gru_optimizer *optimizer; /* the optimizer step (gru_optimizer_apply over
+                                 the parameters), or NULL: then `update`   */
+    gru_update_fn update;     /* a caller-written optimizer step            */
+    void *update_user;
+    void *workspace;          /* gru_seq_model_workspace_size bytes, aligned
+                                 to 64 (set by the caller)                  */
+    size_t ws_bytes;
+    size_t max_batch;         /* the largest batch the workspace was sized for */
+} gru_seq_model;
+
+/* Parameters in update order (cell kernel, recurrent kernel, [cell bias],
+ * dense kernel, [dense bias]): up to 5 pointers into the handles' weights,
+ * their element counts, and *count. */
+GRU_API gru_status gru_seq_model_params(const gru_seq_model *m, void *params[5],
+                                        size_t sizes[5], size_t *count);
+GRU_API gru_status gru_seq_model_workspace_size(const gru_seq_model *m, size_t max_batch,
+                                                size_t *bytes);
+/* gru_fit_step_fn / gru_fit_eval_fn for user = a gru_seq_model. The step
+ * runs the layer with training true (dropout active). Never allocate. */
+GRU_API gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const void *y,
+                                      double *loss);
+GRU_API gru_status gru_seq_model_eval(void *model, size_t batch, const void *x, const void *y,
+                                      double *loss);
+/* Inference: y_pred (batch, Uo) or (batch, T, Uo), the head's output. */
+GRU_API gru_status gru_seq_model_predict(gru_seq_model *m, size_t batch, const void *x,
+                                         void *y_pred);
+
+/* ------------------------------------------------------------------------ */
+/* Models: an inference graph of Keras layers (Sequential or functional).    */
+/* ------------------------------------------------------------------------ */
+/* A model is an array of nodes in topological order: node i reads tensors
+ * made by nodes before it. Each node is one Keras layer call; a tensor is
+ * named by (node, port), port being the index in the list of tensors that
+ * Keras' call returns (0 for single-output layers; GRU with return_state:
+ * 1 = state; Bidirectional: [y, h_fwd, h_bwd], or with merge_mode None
+ * [y_fwd, y_bwd, h_fwd, h_bwd]). Shapes exclude the batch axis, which every
+ * tensor has first. An Input may leave its first axis (the time axis) open
+ * as -1: it takes the length `steps` given at each call (one length for all
+ * such inputs). Inference only: Dropout / SpatialDropout1D are identities,
+ * GRU dropout is off.
+ *
+ * Masks follow tf-keras 2.21: Masking makes mask = any(x != mask_value over
+ * the last axis) and multiplies x by it; Embedding(mask_zero) makes
+ * mask = (id != 0); Dense, TimeDistributed(Dense), Activation, Dropout and
+ * SpatialDropout1D pass the mask on; GRU and Bidirectional consume it (both
+ * directions get the same mask) and pass it on only with return_sequences
+ * (states get none); Concatenate on the last axis ANDs the masks present, on
+ * another axis concatenates them (an unmasked input counts as all valid,
+ * which Keras allows only when its last axis is 1); Add and Multiply AND the
+ * masks present; GlobalAveragePooling1D averages the valid steps only
+ * (sum(x*m)/sum(m), NaN when no step is valid, as Keras) and drops the mask;
+ * GlobalMaxPooling1D, Flatten, Reshape and RepeatVector ignore and drop it.
+ * A mask covers every axis but the last of its tensor. */
+typedef enum gru_node_kind {
+    GRU_NODE_INPUT = 0,          /* InputLayer: input.shape, input.int_ids   */
+    GRU_NODE_MASKING,            /* Masking(mask_value)                      */
+    GRU_NODE_EMBEDDING,          /* Embedding(input_dim, output_dim, mask_zero) */
+    GRU_NODE_GRU,                /* GRU / RNN(GRUCell): gru                  */
+    GRU_NODE_BIDIRECTIONAL,      /* Bidirectional(GRU[, backward_layer])     */
+    GRU_NODE_DENSE,              /* Dense on the last axis (rank >= 2)       */
+    GRU_NODE_TIME_DISTRIBUTED_DENSE, /* TimeDistributed(Dense) (rank >= 3)   */
+    GRU_NODE_DROPOUT,            /* Dropout: identity at inference           */
+    GRU_NODE_SPATIAL_DROPOUT1D,  /* SpatialDropout1D: identity (rank 3)      */
+    GRU_NODE_ACTIVATION,         /* Activation: on the last axis             */
+    GRU_NODE_CONCATENATE,        /* Concatenate(axis)                        */
+    GRU_NODE_ADD,                /* Add: equal shapes                        */
+    GRU_NODE_MULTIPLY,           /* Multiply: equal shapes                   */
+    GRU_NODE_GLOBAL_AVERAGE_POOLING1D, /* channels_last, keepdims            */
+    GRU_NODE_GLOBAL_MAX_POOLING1D,     /* channels_last, keepdims            */
+    GRU_NODE_FLATTEN,            /* Flatten                                  */
+    GRU_NODE_RESHAPE,            /* Reshape(target_shape), one entry may be -1 */
+    GRU_NODE_REPEAT_VECTOR,      /* RepeatVector(n): (F) -> (n, F)           */
+    GRU_NODE_KIND_COUNT_
+} gru_node_kind;
+
+#define GRU_MODEL_MAX_INPUTS 8   /* inputs of one node                       */
+#define GRU_MODEL_MAX_RANK 8     /* dims of a tensor, batch excluded         */
+#define GRU_MODEL_MAX_WEIGHTS 6  /* weight arrays of one node                */
+
+/* A tensor: output `port` of node `node`. */
+typedef struct gru_model_ref { size_t node; size_t port; } gru_model_ref;
+
+/* One node. Only the fields of its kind are read. gru_model_node_init sets
+ * Keras' defaults. GRU inputs: [x] or [x, initial_state]; Bidirectional:
+ * [x] or [x, initial_state_fwd, initial_state_bwd]. The layers' input_dim
+ * and dtype fields are ignored: the model infers input_dim from the input's
+ * last axis and uses its own dtype. */
+typedef struct gru_model_node {
+    gru_node_kind kind;
+    const char *name;                 /* Keras layer name, for messages; may be
+                                         NULL (not copied: only read at create) */
+    size_t n_inputs;
+    gru_model_ref inputs[GRU_MODEL_MAX_INPUTS];
+    struct {
+        size_t rank;                  /* >= 1                                 */
+        int64_t shape[GRU_MODEL_MAX_RANK]; /* > 0; shape[0] may be -1 (steps) */
+        bool int_ids;                 /* int64 ids (for Embedding) instead of
+                                         the model's float dtype              */
+    } input;
+    double mask_value;                /* Masking (default 0)                  */
+    struct {
+        int64_t input_dim;            /* vocabulary size (> 0)                */
+        int64_t output_dim;           /* > 0                                  */
+        bool mask_zero;               /* default false                        */
+    } embedding;
+    gru_layer_config gru;             /* GRU; time_major is unsupported       */
+    gru_bidirectional_config bidirectional;
+    struct {
+        int64_t units;                /* > 0                                  */
+        gru_activation activation;    /* default linear                       */
+        bool use_bias;                /* default true                         */
+    } dense;                          /* Dense, TimeDistributed(Dense)        */
+    gru_activation activation;        /* Activation (default linear)          */
+    int64_t axis;                     /* Concatenate (default -1; not 0)      */
+    struct {
+        size_t rank;
+        int64_t shape[GRU_MODEL_MAX_RANK];
+    } reshape;                        /* Reshape target_shape                 */
+    int64_t repeat_n;                 /* RepeatVector n (> 0)                 */
+    bool keepdims;                    /* global pooling (default false)       */
+} gru_model_node;
+
+/* Zero node, set kind, name and the kind's Keras defaults (gru and
+ * bidirectional: gru_layer_config_init / gru_bidirectional_config_init with
+ * units 1; set units and the rest afterwards). */
+GRU_API gru_status gru_model_node_init(gru_model_node *node, gru_node_kind kind,
+                                       const char *name);
+/* Keras class name of a kind ("GRU", "TimeDistributed", ...; "?" if bad). */
+GRU_API const char *gru_node_kind_name(gru_node_kind kind);
+
+typedef struct gru_model gru_model;
+
+/* Validate the graph (references, ranks, widths, options: an unsupported
+ * combination is GRU_E_UNSUPPORTED naming the node and the option), infer
+ * every shape and mask, and create the layers (weights initialised as their
+ * configs say; set them with gru_model_set_node_weights). Model inputs are
+ * the Input nodes in node order; outputs[0..n_out-1] are the model outputs.
+ * Messages name the node as "node 3 ('gru_1', GRU)". */
+GRU_API gru_status gru_model_create(const gru_model_node *nodes, size_t n,
+                                    const gru_model_ref *outputs, size_t n_out,
+                                    gru_dtype dtype, gru_model **out);
+GRU_API void gru_model_free(gru_model *model);
+GRU_API const char *gru_model_last_error(const gru_model *model);
+GRU_API gru_dtype gru_model_dtype(const gru_model *model);
+GRU_API size_t gru_model_node_count(const gru_model *model);
+GRU_API size_t gru_model_input_count(const gru_model *model);
+GRU_API size_t gru_model_output_count(const gru_model *model);
+
+/* What a loader needs to know about node i. Weights are Keras'
+ * get_weights() order: GRU kernel (F,3U), recurrent_kernel (U,3U), [bias];
+ * Bidirectional the forward layer's then the backward layer's; Dense and
+ * TimeDistributed(Dense) kernel (F,U), [bias (U)]; Embedding embeddings
+ * (input_dim, output_dim). */
+typedef struct gru_model_node_info {
+    gru_node_kind kind;
+    const char *name;                 /* "" when none was given (owned by the
+                                         model)                              */
+    size_t n_inputs, n_outputs;       /* tensors read / made                  */
+    size_t n_weights;                 /* weight arrays                        */
+    const char *weight_names[GRU_MODEL_MAX_WEIGHTS]; /* "kernel",
+                                         "recurrent_kernel", "bias",
+                                         "embeddings"; Bidirectional:
+                                         "forward_layer/kernel", ...       */
+    size_t weight_ndim[GRU_MODEL_MAX_WEIGHTS];
+    size_t weight_shape[GRU_MODEL_MAX_WEIGHTS][2];
+    size_t weight_count[GRU_MODEL_MAX_WEIGHTS];
+    size_t param_count;               /* sum of weight_count                  */
+    bool output_masked[4];            /* whether output port k has a mask     */
+} gru_model_node_info;
+GRU_API gru_status gru_model_node_info_get(const gru_model *model, size_t i,
+                                           gru_model_node_info *info);
+/* Set / read node i's weights: n_arrays arrays of dtype with counts[k]
+ * elements each (checked against gru_model_node_info_get). */
+GRU_API gru_status gru_model_set_node_weights(gru_model *model, size_t i, gru_dtype dtype,
+                                              size_t n_arrays, const void *const *arrays,
+                                              const size_t *counts);
+GRU_API gru_status gru_model_get_node_weights(const gru_model *model, size_t i, gru_dtype dtype,
+                                              size_t n_arrays, void *const *arrays,
+                                              const size_t *counts);
+/* The handles inside node i (owned by the model), NULL for other kinds. */
+GRU_API gru_layer *gru_model_node_layer(gru_model *model, size_t i);
+GRU_API gru_bidirectional *gru_model_node_bidirectional(gru_model *model, size_t i);
+GRU_API gru_dense *gru_model_node_dense(gru_model *model, size_t i);
+
+/* Shapes for a call with this batch and steps (steps: the length of inputs
+ * whose shape[0] is -1; ignored when there are none): dims[0] = batch, then
+ * the tensor's dims; *ndim = rank including the batch axis. *is_int (NULL
+ * ok): the input takes int64 ids. */
+GRU_API gru_status gru_model_input_shape(const gru_model *model, size_t k, int64_t batch,
+                                         int64_t steps, int64_t dims[GRU_MODEL_MAX_RANK + 1],
+                                         size_t *ndim, bool *is_int);
+GRU_API gru_status gru_model_output_shape(const gru_model *model, size_t k, int64_t batch,
+                                          int64_t steps, int64_t dims[GRU_MODEL_MAX_RANK + 1],
+                                          size_t *ndim);
+/* Bytes of workspace gru_model_forward needs for this batch and steps. */
+GRU_API gru_status gru_model_workspace_size(const gru_model *model, int64_t batch, int64_t steps,
+                                            size_t *bytes);
+/* Run the model (Keras' model(x, training=False)). inputs[k]: model input k,
+ * C order, of dtype, or int64_t ids for an int_ids input (an id outside
+ * [0, input_dim) is GRU_E_ARG, as Keras' lookup raises; an Embedding fed a
+ * float tensor truncates it to an integer as Keras' cast does). outputs[k]:
+ * model output k (gru_model_output_shape). workspace: aligned to 64 bytes.
+ * Stateful GRUs carry their state to the next call. Never allocates. */
+GRU_API gru_status gru_model_forward(gru_model *model, gru_dtype dtype, int64_t batch,
+                                     int64_t steps, const void *const *inputs,
+                                     void *const *outputs, void *workspace, size_t ws_bytes);
+/* Reset every stateful GRU's state to zeros (Keras' model.reset_states()). */
+GRU_API gru_status gru_model_reset_states(gru_model *model);
 
 /* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD); only "scalar" exists so far.                      */

@@ -290,3 +290,12 @@ gru_status gru_layer_backward(gru_layer *l, gru_dtype dtype, const gru_seq *in, 
     if (s) return gru__fail_prefixed(s, msg, fn);
     return GRU_OK;
 }
+
+/* For the wrappers (bidirectional_backward.c, stack_backward.c): the checks
+ * gru_layer_backward makes on grads and the activations, run before any
+ * layer's gradients are added. */
+gru_status gru__layer_grads_check(const gru_layer *l, const gru_cell_grads *grads, char *msg,
+                                  const char *fn) {
+    gru_status s = grads_check(l->cell, grads, msg, fn);
+    return s ? s : acts_check(l->cell, msg, fn);
+}

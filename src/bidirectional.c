@@ -15,18 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer_internal.h"
-
-#define GRU__BI_MAGIC 0x6772756269646931ull /* "grubidi1" */
-
-struct gru_bidirectional {
-    uint64_t magic;
-    gru_layer_config cfg[2]; /* effective forward / backward layer configs */
-    gru_merge_mode merge;
-    gru_layer *layer[2];     /* placed after this struct, in the same block */
-    gru_allocator allocator; /* of the block: cfg.layer.cell.allocator      */
-    char msg[GRU_ERRMSG_MAX];
-};
+#include "bidirectional_internal.h"
 
 #define T float
 #define SUF(n) n##_f32
@@ -39,7 +28,7 @@ struct gru_bidirectional {
 #undef T
 #undef SUF
 
-static const char *merge_name(gru_merge_mode m) {
+const char *gru__bi_merge_name(gru_merge_mode m) {
     switch (m) {
     case GRU_MERGE_CONCAT: return "concat";
     case GRU_MERGE_SUM: return "sum";
@@ -139,7 +128,7 @@ static gru_status plan(const gru_bidirectional_config *cfg, const char *fn, gru_
                          "%s: with merge_mode '%s' the two layers' outputs are combined element "
                          "by element, so cfg.backward_layer.cell.units must equal "
                          "cfg.layer.cell.units, expected %lld, got %lld", fn,
-                         merge_name(cfg->merge_mode), (long long)f->cell.units,
+                         gru__bi_merge_name(cfg->merge_mode), (long long)f->cell.units,
                          (long long)b->cell.units);
     /* Keras' force_zero_output_for_mask. */
     eff[0].zero_output_for_mask = eff[0].return_sequences;
@@ -194,7 +183,7 @@ gru_status gru_bidirectional_create(const gru_bidirectional_config *cfg, gru_bid
     return GRU_OK;
 }
 
-static gru_status check_bi(const gru_bidirectional *bi, const char *fn) {
+gru_status gru__bi_check(const gru_bidirectional *bi, const char *fn) {
     if (!bi) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'bi' is NULL", fn);
     if (bi->magic != GRU__BI_MAGIC)
         return gru__fail(GRU_E_STATE, NULL,
@@ -222,7 +211,7 @@ const char *gru_bidirectional_last_error(const gru_bidirectional *bi) {
 }
 
 gru_layer *gru_bidirectional_layer(gru_bidirectional *bi, int which) {
-    if (check_bi(bi, "gru_bidirectional_layer")) return NULL;
+    if (gru__bi_check(bi, "gru_bidirectional_layer")) return NULL;
     if (which != 0 && which != 1) {
         gru__fail(GRU_E_ARG, bi->msg,
                   "gru_bidirectional_layer: argument 'which' must be 0 (forward) or 1 (backward), "
@@ -233,7 +222,7 @@ gru_layer *gru_bidirectional_layer(gru_bidirectional *bi, int which) {
 }
 
 int64_t gru_bidirectional_output_width(const gru_bidirectional *bi) {
-    if (check_bi(bi, "gru_bidirectional_output_width")) return -1;
+    if (gru__bi_check(bi, "gru_bidirectional_output_width")) return -1;
     const int64_t uf = bi->cfg[0].cell.units, ub = bi->cfg[1].cell.units;
     return bi->merge == GRU_MERGE_CONCAT ? uf + ub : uf;
 }
@@ -276,7 +265,7 @@ static int ws_plan(const gru_bidirectional *bi, int64_t batch, int64_t steps, bi
 gru_status gru_bidirectional_workspace_size(const gru_bidirectional *bi, int64_t batch,
                                             int64_t steps, size_t *bytes) {
     static const char fn[] = "gru_bidirectional_workspace_size";
-    gru_status s = check_bi(bi, fn);
+    gru_status s = gru__bi_check(bi, fn);
     if (s) return s;
     char *msg = ((gru_bidirectional *)bi)->msg;
     if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
@@ -293,17 +282,12 @@ gru_status gru_bidirectional_workspace_size(const gru_bidirectional *bi, int64_t
 
 /* ---- the forward call -------------------------------------------------------------- */
 
-gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, const gru_seq *in,
-                                     const gru_layer_io io[2], gru_training training,
-                                     void *output, void *output_backward, void *workspace,
-                                     size_t ws_bytes) {
-    static const char fn[] = "gru_bidirectional_forward";
-    gru_status s = check_bi(bi, fn);
-    if (s) return s;
+gru_status gru__bi_call_check(gru_bidirectional *bi, gru_dtype dtype, const gru_seq *in,
+                              const gru_layer_io io[2], const void *output,
+                              const void *output_backward, const void *buf,
+                              const char *buf_name, const char *fn) {
     char *msg = bi->msg;
     const gru_layer_config *cf = &bi->cfg[0];
-    /* Everything that could make the second layer fail after the first has
-     * run (and, if stateful, updated its state) is checked here first. */
     if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
     if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' (inputs) is NULL", fn);
     if (!output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'output' is NULL", fn);
@@ -315,8 +299,8 @@ gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, con
         return gru__fail(GRU_E_ARG, msg,
                          "%s: argument 'output_backward' must be NULL unless merge_mode is None "
                          "(merge_mode is '%s', the merged result goes to 'output')", fn,
-                         merge_name(bi->merge));
-    if (!workspace) return gru__fail(GRU_E_NULL, msg, "%s: argument 'workspace' is NULL", fn);
+                         gru__bi_merge_name(bi->merge));
+    if (!buf) return gru__fail(GRU_E_NULL, msg, "%s: argument '%s' is NULL", fn, buf_name);
     if (dtype != cf->cell.dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the layers' dtype %s, got %d",
                          fn, cf->cell.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64", (int)dtype);
@@ -335,6 +319,23 @@ gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, con
         return gru__fail(GRU_E_SHAPE, msg, "%s: the stateful layers were built for batch %lld, got "
                                            "batch %lld", fn, (long long)cf->batch_size,
                          (long long)in->batch);
+    return GRU_OK;
+}
+
+gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, const gru_seq *in,
+                                     const gru_layer_io io[2], gru_training training,
+                                     void *output, void *output_backward, void *workspace,
+                                     size_t ws_bytes) {
+    static const char fn[] = "gru_bidirectional_forward";
+    gru_status s = gru__bi_check(bi, fn);
+    if (s) return s;
+    char *msg = bi->msg;
+    const gru_layer_config *cf = &bi->cfg[0];
+    /* Everything that could make the second layer fail after the first has
+     * run (and, if stateful, updated its state) is checked here first. */
+    if ((s = gru__bi_call_check(bi, dtype, in, io, output, output_backward, workspace,
+                                "workspace", fn)))
+        return s;
     bi_ws p;
     if (!ws_plan(bi, in->batch, in->steps, &p))
         return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
@@ -375,7 +376,7 @@ gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, con
 
 gru_status gru_bidirectional_reset_states(gru_bidirectional *bi) {
     static const char fn[] = "gru_bidirectional_reset_states";
-    gru_status s = check_bi(bi, fn);
+    gru_status s = gru__bi_check(bi, fn);
     if (s) return s;
     if (!bi->cfg[0].stateful)
         return gru__fail(GRU_E_STATE, bi->msg, "%s: the layers are not stateful (Keras: Layer must "

@@ -377,6 +377,15 @@ gru_status gru_cell_reset_weights(gru_cell *cell, uint64_t seed) {
 
 /* ---- regularizers and constraints ----------------------------------------- */
 
+/* Keras shapes of kernel (F,3U), recurrent_kernel (U,3U), bias (3U) or (2,3U). */
+static void weight_shapes(const gru_cell *cell, size_t shapes[3][2], size_t ndims[3]) {
+    const size_t F = cell->F, U = cell->U;
+    shapes[0][0] = F, shapes[0][1] = 3 * U, ndims[0] = 2;
+    shapes[1][0] = U, shapes[1][1] = 3 * U, ndims[1] = 2;
+    if (cell->cfg.reset_after) shapes[2][0] = 2, shapes[2][1] = 3 * U, ndims[2] = 2;
+    else shapes[2][0] = 3 * U, shapes[2][1] = 0, ndims[2] = 1;
+}
+
 gru_status gru_cell_losses(const gru_cell *cell, double out[3], double *total) {
     gru_status s = gru__cell_check(cell, "gru_cell_losses");
     if (s) return s;
@@ -384,12 +393,8 @@ gru_status gru_cell_losses(const gru_cell *cell, double out[3], double *total) {
     const gru_regularizer *regs[3] = {&cell->cfg.kernel_regularizer,
                                       &cell->cfg.recurrent_regularizer, &cell->cfg.bias_regularizer};
     const void *w[3] = {cell->kernel, cell->recurrent, cell->bias};
-    size_t shapes[3][2] = {{cell->F, 3 * cell->U}, {cell->U, 3 * cell->U}, {2, 3 * cell->U}};
-    size_t ndims[3] = {2, 2, 2};
-    if (!cell->cfg.reset_after) {
-        shapes[2][0] = 3 * cell->U;
-        ndims[2] = 1;
-    }
+    size_t shapes[3][2], ndims[3];
+    weight_shapes(cell, shapes, ndims);
     double p[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++) {
         if (!w[i] || regs[i]->kind == GRU_REG_NONE) continue;
@@ -404,18 +409,38 @@ gru_status gru_cell_losses(const gru_cell *cell, double out[3], double *total) {
     return GRU_OK;
 }
 
+gru_status gru_cell_regularizer_grads(const gru_cell *cell, const gru_cell_grads *grads) {
+    static const char fn[] = "gru_cell_regularizer_grads";
+    gru_status s = gru__cell_check(cell, fn);
+    if (s) return s;
+    char *msg = ((gru_cell *)cell)->msg;
+    if (!grads || !grads->kernel || !grads->recurrent_kernel || (cell->bias && !grads->bias))
+        return gru__fail(GRU_E_NULL, msg, "%s: argument 'grads' (or one of its arrays) is NULL", fn);
+    const gru_regularizer *regs[3] = {&cell->cfg.kernel_regularizer,
+                                      &cell->cfg.recurrent_regularizer, &cell->cfg.bias_regularizer};
+    const void *w[3] = {cell->kernel, cell->recurrent, cell->bias};
+    void *g[3] = {grads->kernel, grads->recurrent_kernel, grads->bias};
+    size_t shapes[3][2], ndims[3];
+    weight_shapes(cell, shapes, ndims);
+    for (int i = 0; i < 3; i++) {
+        if (!w[i] || regs[i]->kind == GRU_REG_NONE) continue;
+        s = gru_regularizer_grad(regs[i], cell->cfg.dtype, ndims[i], shapes[i], w[i], g[i]);
+        if (s)
+            return gru__fail_prefixed(s, msg, i == 0   ? "gru_cell_regularizer_grads: kernel"
+                                              : i == 1 ? "gru_cell_regularizer_grads: recurrent"
+                                                       : "gru_cell_regularizer_grads: bias");
+    }
+    return GRU_OK;
+}
+
 gru_status gru_cell_apply_constraints(gru_cell *cell) {
     gru_status s = gru__cell_check(cell, "gru_cell_apply_constraints");
     if (s) return s;
     const gru_constraint *cs[3] = {&cell->cfg.kernel_constraint, &cell->cfg.recurrent_constraint,
                                    &cell->cfg.bias_constraint};
     void *w[3] = {cell->kernel, cell->recurrent, cell->bias};
-    size_t shapes[3][2] = {{cell->F, 3 * cell->U}, {cell->U, 3 * cell->U}, {2, 3 * cell->U}};
-    size_t ndims[3] = {2, 2, 2};
-    if (!cell->cfg.reset_after) {
-        shapes[2][0] = 3 * cell->U;
-        ndims[2] = 1;
-    }
+    size_t shapes[3][2], ndims[3];
+    weight_shapes(cell, shapes, ndims);
     for (int i = 0; i < 3; i++) {
         if (!w[i] || cs[i]->kind == GRU_CONSTRAINT_NONE) continue;
         s = gru_constraint_apply(cs[i], cell->cfg.dtype, ndims[i], shapes[i], w[i]);

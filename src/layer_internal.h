@@ -30,5 +30,9 @@ int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b);
 gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq *in,
                                    const gru_layer_io *io, gru_training training, void *output,
                                    void *workspace, size_t ws_bytes, void *rec, const char *fn);
+/* gru_layer_backward's checks of grads (non-NULL arrays, bias when the cell
+ * has one) and of the activations (custom ones need deriv); see backward.c. */
+gru_status gru__layer_grads_check(const gru_layer *l, const gru_cell_grads *grads, char *msg,
+                                  const char *fn);
 
 #endif

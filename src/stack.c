@@ -10,26 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "stack_internal.h"
 
-#define GRU__STACK_MAGIC 0x6772757374616b31ull /* "grustak1" */
-
-typedef struct stack_item {
-    gru_layer *layer;       /* an ordinary layer, or NULL            */
-    gru_bidirectional *bi;  /* a wrapper, or NULL                    */
-    gru_layer_config cfg;   /* the layer's (the forward layer's) config */
-    int64_t width;          /* last axis of the entry's output       */
-} stack_item;
-
-struct gru_stack {
-    uint64_t magic;
-    size_t n;
-    stack_item *items;      /* n entries, placed after this struct   */
-    gru_dtype dtype;
-    int64_t mid_width;      /* widest output among entries 0..n-2    */
-    gru_allocator allocator;
-    char msg[GRU_ERRMSG_MAX];
-};
+typedef gru__stack_item stack_item;
 
 static const gru_layer_config *entry_cfg(const gru_stack_entry *e) {
     return e->bidirectional ? &e->bi.layer : &e->layer;
@@ -42,7 +25,7 @@ static void free_items(stack_item *items, size_t n) {
     }
 }
 
-static const char *dtype_name(gru_dtype d) {
+const char *gru__stack_dtype_name(gru_dtype d) {
     return d == GRU_F32 ? "GRU_F32" : d == GRU_F64 ? "GRU_F64" : "an invalid dtype";
 }
 
@@ -86,8 +69,8 @@ static gru_status check_chain(const stack_item *it, const gru_stack_entry *entri
         if (c->cell.dtype != c0->cell.dtype)
             return gru__fail(GRU_E_DTYPE, NULL,
                              "%s: entries[%zu].%s.cell.dtype must equal entries[0]'s dtype, "
-                             "expected %s, got %s", fn, i, f, dtype_name(c0->cell.dtype),
-                             dtype_name(c->cell.dtype));
+                             "expected %s, got %s", fn, i, f, gru__stack_dtype_name(c0->cell.dtype),
+                             gru__stack_dtype_name(c->cell.dtype));
         if (c->time_major != c0->time_major)
             return gru__fail(GRU_E_ARG, NULL,
                              "%s: entries[%zu].%s.time_major must equal entries[0]'s (one layout "
@@ -163,7 +146,7 @@ gru_status gru_stack_create(const gru_stack_entry *entries, size_t n, gru_stack 
     return GRU_OK;
 }
 
-static gru_status check_stack(const gru_stack *st, const char *fn) {
+gru_status gru__stack_check(const gru_stack *st, const char *fn) {
     if (!st) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'stack' is NULL", fn);
     if (st->magic != GRU__STACK_MAGIC)
         return gru__fail(GRU_E_STATE, NULL,
@@ -188,11 +171,11 @@ const char *gru_stack_last_error(const gru_stack *st) {
 }
 
 size_t gru_stack_count(const gru_stack *st) {
-    return check_stack(st, "gru_stack_count") ? 0 : st->n;
+    return gru__stack_check(st, "gru_stack_count") ? 0 : st->n;
 }
 
 static int check_index(gru_stack *st, size_t i, const char *fn) {
-    if (check_stack(st, fn)) return 0;
+    if (gru__stack_check(st, fn)) return 0;
     if (i >= st->n) {
         gru__fail(GRU_E_ARG, st->msg, "%s: argument 'i' must be < %zu (the entry count), got %zu",
                   fn, st->n, i);
@@ -210,7 +193,7 @@ gru_bidirectional *gru_stack_bidirectional(gru_stack *st, size_t i) {
 }
 
 int64_t gru_stack_output_width(const gru_stack *st) {
-    return check_stack(st, "gru_stack_output_width") ? -1 : st->items[st->n - 1].width;
+    return gru__stack_check(st, "gru_stack_output_width") ? -1 : st->items[st->n - 1].width;
 }
 
 /* ---- workspace ---------------------------------------------------------------- */
@@ -253,7 +236,7 @@ static int ws_plan(const gru_stack *st, int64_t batch, int64_t steps, stack_ws *
 gru_status gru_stack_workspace_size(const gru_stack *st, int64_t batch, int64_t steps,
                                     size_t *bytes) {
     static const char fn[] = "gru_stack_workspace_size";
-    gru_status s = check_stack(st, fn);
+    gru_status s = gru__stack_check(st, fn);
     if (s) return s;
     char *msg = ((gru_stack *)st)->msg;
     if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
@@ -270,22 +253,17 @@ gru_status gru_stack_workspace_size(const gru_stack *st, int64_t batch, int64_t 
 
 /* ---- the forward call -------------------------------------------------------------- */
 
-gru_status gru_stack_forward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
-                             gru_training training, void *output, void *workspace,
-                             size_t ws_bytes) {
-    static const char fn[] = "gru_stack_forward";
-    gru_status s = check_stack(st, fn);
-    if (s) return s;
+gru_status gru__stack_call_check(gru_stack *st, gru_dtype dtype, const gru_seq *in,
+                                 const void *output, const void *buf, const char *buf_name,
+                                 const char *fn) {
     char *msg = st->msg;
-    /* What could stop a later entry after an earlier (maybe stateful) one
-     * has run is checked up front. */
     if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
     if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' (inputs) is NULL", fn);
     if (!output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'output' is NULL", fn);
-    if (!workspace) return gru__fail(GRU_E_NULL, msg, "%s: argument 'workspace' is NULL", fn);
+    if (!buf) return gru__fail(GRU_E_NULL, msg, "%s: argument '%s' is NULL", fn, buf_name);
     if (dtype != st->dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the stack's dtype %s, got %d",
-                         fn, dtype_name(st->dtype), (int)dtype);
+                         fn, gru__stack_dtype_name(st->dtype), (int)dtype);
     if (in->batch <= 0 || in->steps <= 0)
         return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
                          fn, (long long)in->batch, (long long)in->steps);
@@ -296,6 +274,19 @@ gru_status gru_stack_forward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
                                                "got batch %lld", fn, i, (long long)c->batch_size,
                              (long long)in->batch);
     }
+    return GRU_OK;
+}
+
+gru_status gru_stack_forward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
+                             gru_training training, void *output, void *workspace,
+                             size_t ws_bytes) {
+    static const char fn[] = "gru_stack_forward";
+    gru_status s = gru__stack_check(st, fn);
+    if (s) return s;
+    char *msg = st->msg;
+    /* What could stop a later entry after an earlier (maybe stateful) one
+     * has run is checked up front. */
+    if ((s = gru__stack_call_check(st, dtype, in, output, workspace, "workspace", fn))) return s;
     stack_ws p;
     if (!ws_plan(st, in->batch, in->steps, &p))
         return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,

@@ -79,4 +79,44 @@ typedef int (*golden_case_fn)(const golden *g, char *msg, size_t msglen, double 
  * are none and required). Defined in tests/test_golden.c (needs the runner). */
 void golden_run_family(const char *family, golden_case_fn fn, golden_worst *w, int required);
 
+/* ---- layer cases (the `layer` and `grad` families; meta in FORMAT.md) ---- */
+#define GOLDEN_LAYER_MAX_CHUNKS 8
+typedef struct golden_layer_case {
+    gru_dtype dt;
+    int64_t U, F, B, T, W;
+    int bidir, rs, rst, st, tm;
+    gru_merge_mode merge;
+    gru_training tr;
+    int nchunks;
+    int64_t chunk[GOLDEN_LAYER_MAX_CHUNKS];
+} golden_layer_case;
+/* Parse the meta of a layer-like case; 1 on success, else 0 with msg. */
+int golden_layer_parse(const golden *g, golden_layer_case *c, char *msg, size_t msglen);
+/* Create libgru's layer (*layer) or Bidirectional (*bi) as the meta
+ * describes, with the weights kernel/recurrent_kernel/bias (and the _b ones)
+ * set and the effective implementation and output width checked. 1 on
+ * success; else 0 with msg and nothing left allocated. */
+int golden_layer_build(const golden *g, const golden_layer_case *c, gru_layer **layer,
+                       gru_bidirectional **bi, char *msg, size_t msglen);
+/* Golden array `name` or NULL when absent; one present with another element
+ * count than n sets *bad and msg. */
+const golden_array *golden_get_n(const golden *g, const char *name, size_t n, char *msg,
+                                 size_t msglen, int *bad);
+/* Compare n values of buf (dtype dt) with the golden array `name` (0 with
+ * msg when it is missing or of another size); accumulate into *e, and keep
+ * the largest max_rel seen in *worst with the array's name in worst_name
+ * (32 chars). */
+int golden_compare_named(const golden *g, const char *name, gru_dtype dt, const void *buf,
+                         size_t n, golden_err *e, double *worst, char *worst_name, char *msg,
+                         size_t msglen);
+
+/* Allocations of one case, freed together (golden_keep returns p, or frees
+ * it and returns NULL when full). */
+typedef struct golden_bufs {
+    void *p[64];
+    int n;
+} golden_bufs;
+void *golden_keep(golden_bufs *b, void *p);
+void golden_free_all(golden_bufs *b);
+
 #endif

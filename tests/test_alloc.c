@@ -28,6 +28,8 @@ void *__wrap_realloc(void *p, size_t n) {
     g_allocs++;
     return __real_realloc(p, n);
 }
+/* Read by other topics (test_train.c) to prove their calls allocate nothing. */
+long tests_alloc_count(void) { return g_allocs; }
 #endif
 
 typedef struct counting {
@@ -172,10 +174,63 @@ TEST(bidirectional_and_stack_forward_perform_zero_allocations) {
 #endif
 }
 
+TEST(bidirectional_and_stack_backward_perform_zero_allocations) {
+#ifndef GRU_TEST_WRAP_MALLOC
+    CHECK_MSG(0, "built without -Wl,--wrap=malloc: cannot prove zero allocations");
+#else
+    enum { B = 2, T = 5, F = 3, U = 4 };
+    gru_bidirectional_config bc;
+    CHECK_OK(gru_bidirectional_config_init(&bc, U, F));
+    bc.layer.return_sequences = true;
+    bc.layer.cell.dropout = 0.25;
+    bc.merge_mode = GRU_MERGE_MUL;
+    gru_bidirectional *bi;
+    CHECK_OK(gru_bidirectional_create(&bc, &bi));
+    gru_stack_entry e[2];
+    memset(e, 0, sizeof e);
+    e[0].bidirectional = true;
+    e[0].bi = bc;
+    e[0].bi.merge_mode = GRU_MERGE_CONCAT;
+    CHECK_OK(gru_layer_config_init(&e[1].layer, U, 2 * U));
+    gru_stack *st;
+    CHECK_OK(gru_stack_create(e, 2, &st));
+    size_t t1, t2, b1, b2;
+    CHECK_OK(gru_bidirectional_tape_size(bi, B, T, &t1));
+    CHECK_OK(gru_stack_tape_size(st, B, T, &t2));
+    CHECK_OK(gru_bidirectional_backward_workspace_size(bi, B, T, &b1));
+    CHECK_OK(gru_stack_backward_workspace_size(st, B, T, &b2));
+    size_t nt = t1 > t2 ? t1 : t2, nb = b1 > b2 ? b1 : b2;
+    void *tape = aligned_alloc(64, (nt + 63) / 64 * 64), *bw = aligned_alloc(64, (nb + 63) / 64 * 64);
+    CHECK(tape && bw);
+    /* grads: bidirectional (2 layers), stack (3 layers) */
+    static float gk[5][2 * U * 3 * U], gr[5][U * 3 * U], gb[5][3 * U];
+    gru_cell_grads g[5];
+    for (int k = 0; k < 5; k++) g[k] = (gru_cell_grads){gk[k], gr[k], gb[k]};
+    float x[B * T * F], out[B * T * 2 * U], d[B * T * 2 * U], dx[B * T * F], dh[2][B * U];
+    for (int i = 0; i < B * T * F; i++) x[i] = 0.05f * (float)i - 0.3f;
+    for (int i = 0; i < B * T * 2 * U; i++) d[i] = 0.01f * (float)i;
+    const int64_t len[B] = {5, 3};
+    gru_seq in = {B, T, x, NULL, len};
+    void *const dinit[2] = {dh[0], dh[1]};
+    long before = g_allocs;
+    CHECK_OK(gru_bidirectional_forward_train(bi, GRU_F32, &in, NULL, GRU_TRAINING_TRUE, out, NULL,
+                                             tape, t1));
+    CHECK_OK(gru_bidirectional_backward(bi, GRU_F32, &in, tape, d, NULL, NULL, dx, dinit, g, bw,
+                                        b1));
+    CHECK_OK(gru_stack_forward_train(st, GRU_F32, &in, GRU_TRAINING_TRUE, out, tape, t2));
+    CHECK_OK(gru_stack_backward(st, GRU_F32, &in, tape, d, dx, g + 2, bw, b2));
+    CHECK_MSG(g_allocs == before, "%ld allocations during training calls", g_allocs - before);
+    free(tape), free(bw);
+    gru_stack_free(st);
+    gru_bidirectional_free(bi);
+#endif
+}
+
 void tests_alloc(void);
 void tests_alloc(void) {
     TR_RUN(create_uses_the_configured_allocator_once);
     TR_RUN(call_performs_zero_allocations);
     TR_RUN(layer_forward_performs_zero_allocations);
     TR_RUN(bidirectional_and_stack_forward_perform_zero_allocations);
+    TR_RUN(bidirectional_and_stack_backward_perform_zero_allocations);
 }

@@ -16,7 +16,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from goldenio import read  # noqa: E402
 
-FAMILIES = ("cell", "activation", "regularizer", "constraint", "layer")
+FAMILIES = ("cell", "activation", "regularizer", "constraint", "layer", "grad")
 
 
 def cases(root):

@@ -312,21 +312,16 @@ def _build(c, U, F, dtname, ract, dp, rdp, shape):
     return layer
 
 
-def make_layer_case(name, c):
-    npdt, tfdt, dtname = _H["DT"][c["dtype"]]
-    dt = c["dtype"]
+def layer_inputs(name, c):
+    """The weights and inputs of a case, drawn from its seed (the grad family
+    reuses them): forward / backward weights (W, R, b), x (B,T,F), h0, h0_b,
+    the (B,T) bool mask, and x and mask in the layout given to Keras."""
+    npdt = _H["DT"][c["dtype"]][0]
     F, U = c["fu"]
     B, T = c["batch"], c["T"]
-    tm, gb, rs, rst, st = (c["time_major"], c["go_backwards"], c["return_sequences"],
-                          c["return_state"], c["stateful"])
+    tm = c["time_major"]
     bidir = c["wrapper"].startswith("bi-")
-    merge = c["wrapper"][3:] if bidir else "none"
-    ract = c["recurrent_activation"]
-    dp, rdp = LAYER_DROP[c["drop"]]
-    tr = c["training"]
-    seed = _H["case_seed"](name)
-    rng = np.random.default_rng(seed)
-
+    rng = np.random.default_rng(_H["case_seed"](name))
     wf = make_weights(rng, F, U, c["reset_after"])
     wb = make_weights(rng, F, U, c["reset_after"]) if bidir else None
     x_bm = rng.standard_normal((B, T, F))
@@ -342,6 +337,23 @@ def make_layer_case(name, c):
     # (backend.rnn swaps a mask to time-major only when time_major is false)
     x = np.ascontiguousarray(x_bm.transpose(1, 0, 2)) if tm else x_bm
     mask = None if m_bm is None else (np.ascontiguousarray(m_bm.T) if tm else m_bm)
+    return wf, wb, x_bm, h0, h0b, m_bm, x, mask
+
+
+def make_layer_case(name, c):
+    npdt, tfdt, dtname = _H["DT"][c["dtype"]]
+    dt = c["dtype"]
+    F, U = c["fu"]
+    B, T = c["batch"], c["T"]
+    tm, gb, rs, rst, st = (c["time_major"], c["go_backwards"], c["return_sequences"],
+                          c["return_state"], c["stateful"])
+    bidir = c["wrapper"].startswith("bi-")
+    merge = c["wrapper"][3:] if bidir else "none"
+    ract = c["recurrent_activation"]
+    dp, rdp = LAYER_DROP[c["drop"]]
+    tr = c["training"]
+    seed = _H["case_seed"](name)
+    wf, wb, x_bm, h0, h0b, m_bm, x, mask = layer_inputs(name, c)
 
     chunks = chunk_lengths(T, st)
     bounds = np.cumsum([0] + chunks)

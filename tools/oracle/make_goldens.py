@@ -47,6 +47,11 @@ assert GRUCell.__module__.startswith("tf_keras"), (
 assert GRUCell.__module__ == "tf_keras.src.layers.rnn.gru_v1", GRUCell.__module__
 
 import layer_cases  # noqa: E402  (needs TF imported with TF_USE_LEGACY_KERAS=1)
+import model_cases  # noqa: E402  (likewise)
+import grad_cases  # noqa: E402
+import optimizer_cases  # noqa: E402
+import loss_cases  # noqa: E402
+import train_cases  # noqa: E402
 
 DT = {"f32": (np.float32, tf.float32, "float32"),
       "f64": (np.float64, tf.float64, "float64")}
@@ -576,7 +581,12 @@ def make_constraint_case(name, meta_name, ctor, shape, dt):
 # ----------------------------------------------------------------------------
 
 STATS = Stats()
-FAMILIES = ("cell", "activation", "regularizer", "constraint", "layer")
+FAMILIES = ("cell", "activation", "regularizer", "constraint", "layer", "model")
+FAMILIES += (grad_cases.FAMILY,)
+FAMILIES += ("optimizer",)
+optimizer_cases.init(DT, case_seed, STATS.errors)
+FAMILIES += loss_cases.FAMILIES
+FAMILIES += (train_cases.FAMILY,)
 layer_cases.init(DT, case_seed, np_cell_step, STATS.errors)
 
 
@@ -621,6 +631,29 @@ def all_cases(subset):
         layer_cases.report_layer_subset(layers)
     for name, c in layers:
         yield name, (lambda n=name, c=c: layer_cases.make_layer_case(n, c))
+
+    for name, thunk in model_cases.model_cases(subset):
+        yield name, thunk
+
+    grads = grad_cases.grad_design()
+    if subset:
+        grads = grad_cases.grad_subset_filter(grads)
+        grad_cases.report_grad_subset(grads)
+    for name, lname, c in grads:
+        yield name, (lambda n=name, ln=lname, c=c: grad_cases.make_grad_case(n, ln, c))
+
+    opts = optimizer_cases.optimizer_design()
+    if subset:
+        opts = optimizer_cases.optimizer_subset_filter(opts)
+    optimizer_cases.report_optimizer_design(opts)
+    for name, c in opts:
+        yield name, (lambda n=name, c=c: optimizer_cases.make_optimizer_case(n, c))
+
+    for name, thunk in loss_cases.all_cases():
+        yield name, thunk
+
+    for name, thunk in train_cases.all_cases(subset):
+        yield name, thunk
 
 
 def check_roundtrip(path, g):
@@ -696,6 +729,9 @@ def main():
         print("cell: hard_sigmoid cases lacking one region: %s"
               % ", ".join(STATS.hs_cases_missing_region))
     layer_cases.print_layer_stats()
+    grad_cases.print_grad_stats()
+    optimizer_cases.print_optimizer_stats()
+    train_cases.print_train_stats()
     for n in STATS.notes:
         print("note:", n)
     for n, m in STATS.errors:

@@ -1,0 +1,243 @@
+/* Train a GRU forecaster on the yearly sunspot numbers (data/sunspots.csv,
+ * 1700-2008, from statsmodels' datasets; public domain, NOAA NGDC):
+ * 20 past years -> the next year, GRU(16) + Dense(1), Adam, mean squared
+ * error, through gru_fit. Prints the learning curve and the validation
+ * error (beside the persistence baseline "next year = this year"), writes
+ * forecast.png (one-step forecast against the truth on the validation
+ * years) and the trained weights.
+ *
+ *     gru_train_demo [data/sunspots.csv] [output-dir]
+ *
+ * The weights file (sunspots_model.txt) is a simple text format for this
+ * demo only, not libgru's model format (that comes with a later issue):
+ *   line 1  "libgru-sunspots-demo 1"
+ *   line 2  "window W units U mean M std S"   (the input normalisation)
+ *   then, per array, "<name> <count>" and count values (%.9g), in the order
+ *   gru_kernel (1,3U), gru_recurrent_kernel (U,3U), gru_bias (3U),
+ *   dense_kernel (U,1), dense_bias (1); Keras layouts (gate order z|r|h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gru.h"
+#include "png.h"
+
+#ifndef GRU_SOURCE_DATA_DIR
+#define GRU_SOURCE_DATA_DIR "data"
+#endif
+
+enum { WINDOW = 20, UNITS = 16, EPOCHS = 60, BATCH = 16, MAXN = 1024 };
+
+#define TRY(expr)                                                                      \
+    do {                                                                               \
+        gru_status s_ = (expr);                                                        \
+        if (s_ != GRU_OK) {                                                            \
+            fprintf(stderr, "%s failed: %s: %s\n", #expr, gru_status_name(s_),         \
+                    gru_last_error());                                                 \
+            return 1;                                                                  \
+        }                                                                              \
+    } while (0)
+
+static int load_csv(const char *path, int *years, double *vals, int *n) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return -1;
+    }
+    char line[2048];
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        int y;
+        double v;
+        if (line[0] == '#' || strncmp(line, "year", 4) == 0) continue;
+        if (sscanf(line, "%d,%lf", &y, &v) != 2 || *n >= MAXN) {
+            fprintf(stderr, "%s: bad line: %s", path, line);
+            fclose(f);
+            return -1;
+        }
+        years[*n] = y;
+        vals[(*n)++] = v;
+    }
+    fclose(f);
+    return *n > WINDOW + 10 ? 0 : -1;
+}
+
+/* Plot truth and forecast (n points each, x = years) into path. */
+static int plot(const char *path, const int *years, const double *truth, const double *fc,
+                int n) {
+    enum { W = 900, H = 420, L = 60, R = 20, TOP = 40, BOT = 50 };
+    static unsigned char rgb[W * H * 3];
+    png_canvas c = {W, H, rgb};
+    png_fill(&c, 0xffffff);
+    double lo = 0, hi = 1;
+    for (int i = 0; i < n; i++) hi = fmax(hi, fmax(truth[i], fc[i]));
+    hi = ceil(hi / 50) * 50;
+    const double x0 = years[0], x1 = years[n - 1];
+#define PX(x) (L + ((x) - x0) / (x1 - x0) * (W - L - R))
+#define PY(y) (H - BOT - ((y) - lo) / (hi - lo) * (H - TOP - BOT))
+    for (double v = lo; v <= hi + 1e-9; v += 50) { /* grid and y labels */
+        png_line(&c, L, PY(v), W - R, PY(v), 1, 0xe0e0e0);
+        char s[16];
+        snprintf(s, sizeof s, "%d", (int)v);
+        png_text(&c, L - 8 - png_text_width(s, 2), (int)PY(v) - 5, 2, s, 0x404040);
+    }
+    for (int y = (years[0] + 9) / 10 * 10; y <= years[n - 1]; y += 10) { /* x labels */
+        png_line(&c, PX(y), H - BOT, PX(y), H - BOT + 5, 1, 0x404040);
+        char s[16];
+        snprintf(s, sizeof s, "%d", y);
+        png_text(&c, (int)PX(y) - png_text_width(s, 2) / 2, H - BOT + 10, 2, s, 0x404040);
+    }
+    png_line(&c, L, TOP, L, H - BOT, 2, 0x000000); /* axes */
+    png_line(&c, L, H - BOT, W - R, H - BOT, 2, 0x000000);
+    for (int i = 1; i < n; i++) {
+        png_line(&c, PX(years[i - 1]), PY(truth[i - 1]), PX(years[i]), PY(truth[i]), 2, 0x1f77b4);
+        png_line(&c, PX(years[i - 1]), PY(fc[i - 1]), PX(years[i]), PY(fc[i]), 2, 0xd62728);
+    }
+    png_rect(&c, L + 20, 12, L + 40, 22, 0x1f77b4);
+    png_text(&c, L + 48, 12, 2, "TRUTH", 0x000000);
+    png_rect(&c, L + 130, 12, L + 150, 22, 0xd62728);
+    png_text(&c, L + 158, 12, 2, "GRU FORECAST", 0x000000);
+    png_text(&c, W - R - png_text_width("SUNSPOTS PER YEAR", 2), 12, 2, "SUNSPOTS PER YEAR",
+             0x000000);
+#undef PX
+#undef PY
+    return png_write_rgb(path, W, H, rgb);
+}
+
+static void dump(FILE *f, const char *name, const float *v, size_t n) {
+    fprintf(f, "%s %zu\n", name, n);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%.9g%c", (double)v[i], i + 1 == n || i % 8 == 7 ? '\n' : ' ');
+}
+
+int main(int argc, char **argv) {
+    const char *csv = argc > 1 ? argv[1] : GRU_SOURCE_DATA_DIR "/sunspots.csv";
+    const char *outdir = argc > 2 ? argv[2] : ".";
+    static int years[MAXN];
+    static double vals[MAXN];
+    int n;
+    if (load_csv(csv, years, vals, &n)) return 1;
+
+    /* windows: x = WINDOW normalised values, y = the next one; the first 80%
+     * of the windows (chronologically) train, the rest validate */
+    const int nw = n - WINDOW, ntr = nw * 8 / 10, nva = nw - ntr;
+    double mean = 0, var = 0;
+    for (int i = 0; i < ntr + WINDOW; i++) mean += vals[i];
+    mean /= ntr + WINDOW;
+    for (int i = 0; i < ntr + WINDOW; i++) var += (vals[i] - mean) * (vals[i] - mean);
+    const double sd = sqrt(var / (ntr + WINDOW));
+    static float X[MAXN * WINDOW], Y[MAXN];
+    for (int w = 0; w < nw; w++) {
+        for (int t = 0; t < WINDOW; t++) X[w * WINDOW + t] = (float)((vals[w + t] - mean) / sd);
+        Y[w] = (float)((vals[w + WINDOW] - mean) / sd);
+    }
+    printf("sunspots %d-%d (%d years): %d windows of %d years; train %d (targets %d-%d), "
+           "validation %d (targets %d-%d)\n",
+           years[0], years[n - 1], n, nw, WINDOW, ntr, years[WINDOW], years[WINDOW + ntr - 1],
+           nva, years[WINDOW + ntr], years[n - 1]);
+
+    /* model: GRU(16) (tf-keras v1 defaults) + Dense(1), float32 */
+    gru_layer_config lc;
+    TRY(gru_layer_config_init(&lc, UNITS, 1));
+    lc.cell.seed = 42;
+    gru_layer *layer;
+    TRY(gru_layer_create(&lc, &layer));
+    gru_dense_config dc;
+    TRY(gru_dense_config_init(&dc, 1, UNITS));
+    dc.seed = 43;
+    gru_dense *head;
+    TRY(gru_dense_create(&dc, &head));
+    gru_seq_model m;
+    memset(&m, 0, sizeof m);
+    m.layer = layer;
+    m.head = head;
+    TRY(gru_loss_config_init(&m.loss, GRU_LOSS_MSE));
+    m.steps = WINDOW;
+    m.max_batch = BATCH;
+    TRY(gru_seq_model_workspace_size(&m, BATCH, &m.ws_bytes));
+    m.workspace = aligned_alloc(64, (m.ws_bytes + 63) / 64 * 64);
+    void *params[5];
+    size_t sizes[5], count;
+    TRY(gru_seq_model_params(&m, params, sizes, &count));
+    gru_optimizer_config oc;
+    TRY(gru_optimizer_config_init(&oc, GRU_OPT_ADAM));
+    oc.learning_rate = 0.005;
+    gru_optimizer *opt;
+    TRY(gru_optimizer_create(&oc, GRU_F32, count, sizes, &opt));
+    m.optimizer = opt;
+
+    gru_fit_config fc;
+    TRY(gru_fit_config_init(&fc));
+    fc.epochs = EPOCHS;
+    fc.batch_size = BATCH;
+    fc.seed = 7;
+    fc.progress = stdout;
+    fc.verbose = 2;
+    gru_fit_data fd = {GRU_F32, (size_t)ntr, WINDOW, 1, X, Y, (size_t)nva, X + ntr * WINDOW, Y + ntr};
+    size_t wsb;
+    TRY(gru_fit_workspace_size(&fc, &fd, &wsb));
+    void *ws = aligned_alloc(64, (wsb + 63) / 64 * 64);
+    static double el[EPOCHS], vl[EPOCHS];
+    if (!ws || !m.workspace) return 1;
+    TRY(gru_fit(&fc, &fd, gru_seq_model_step, gru_seq_model_eval, &m, ws, wsb, el, vl, NULL));
+
+    printf("\nlearning curve (mean squared error on normalised values):\n epoch   loss      val_loss\n");
+    for (int e = 0; e < EPOCHS; e++)
+        if (e < 5 || e % 5 == 4) printf(" %5d   %.5f   %.5f\n", e + 1, el[e], vl[e]);
+
+    /* one-step forecasts on the validation years, in sunspot units */
+    static double truth[MAXN], fcst[MAXN];
+    static int vyears[MAXN];
+    double se = 0, se_naive = 0, ae = 0;
+    for (int b0 = 0; b0 < nva; b0 += BATCH) {
+        const int mb = nva - b0 < BATCH ? nva - b0 : BATCH;
+        float yp[BATCH];
+        TRY(gru_seq_model_predict(&m, (size_t)mb, X + (ntr + b0) * WINDOW, yp));
+        for (int i = 0; i < mb; i++) {
+            const int w = ntr + b0 + i;
+            truth[b0 + i] = vals[w + WINDOW];
+            fcst[b0 + i] = (double)yp[i] * sd + mean;
+            vyears[b0 + i] = years[w + WINDOW];
+            const double d = fcst[b0 + i] - truth[b0 + i], dn = vals[w + WINDOW - 1] - truth[b0 + i];
+            se += d * d;
+            ae += fabs(d);
+            se_naive += dn * dn;
+        }
+    }
+    printf("\nvalidation %d-%d: RMSE %.2f sunspots, MAE %.2f (persistence baseline RMSE %.2f)\n",
+           vyears[0], vyears[nva - 1], sqrt(se / nva), ae / nva, sqrt(se_naive / nva));
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/forecast.png", outdir);
+    if (plot(path, vyears, truth, fcst, nva)) {
+        fprintf(stderr, "writing %s failed\n", path);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+
+    snprintf(path, sizeof path, "%s/sunspots_model.txt", outdir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+    }
+    static float k[3 * UNITS], r[UNITS * 3 * UNITS], bvec[3 * UNITS], dk[UNITS], db[1];
+    TRY(gru_cell_get_weights(gru_layer_cell(layer), GRU_F32, k, r, bvec));
+    TRY(gru_dense_get_weights(head, GRU_F32, dk, db));
+    fprintf(f, "libgru-sunspots-demo 1\nwindow %d units %d mean %.17g std %.17g\n", WINDOW, UNITS,
+            mean, sd);
+    dump(f, "gru_kernel", k, 3 * UNITS);
+    dump(f, "gru_recurrent_kernel", r, UNITS * 3 * UNITS);
+    dump(f, "gru_bias", bvec, 3 * UNITS);
+    dump(f, "dense_kernel", dk, UNITS);
+    dump(f, "dense_bias", db, 1);
+    if (fclose(f) != 0) return 1;
+    printf("wrote %s\n", path);
+
+    free(ws);
+    free(m.workspace);
+    gru_optimizer_free(opt);
+    gru_dense_free(head);
+    gru_layer_free(layer);
+    return 0;
+}
