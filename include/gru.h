@@ -239,9 +239,13 @@ typedef enum gru_orth_mode { GRU_ORTH_ROWS = 0, GRU_ORTH_COLUMNS } gru_orth_mode
 
 typedef struct gru_regularizer {
     gru_reg_kind kind;
-    double l1, l2;       /* L1L2; Keras stores them as float32            */
+    double l1, l2;       /* L1L2                                          */
     double factor;       /* orthogonal                                    */
     gru_orth_mode mode;  /* orthogonal                                    */
+    gru_dtype floatx;    /* Keras' floatx when the regularizer was built:
+                            0 or GRU_F32 (Keras' default) rounds l1, l2 and
+                            factor to float32 as Keras does; GRU_F64 (a
+                            model built with floatx float64) keeps them  */
 } gru_regularizer;
 
 /* "l1", "l2", "l1_l2", "L1", "L2", "L1L2", "orthogonal_regularizer",
@@ -309,6 +313,9 @@ typedef struct gru_cell_config {
     int64_t max_batch;                /* rows of the dropout-mask cache
                                          (default 256); only reserved when a
                                          dropout rate is non-zero            */
+    const char *kernel;               /* kernel variant ("scalar", "avx2",
+                                         ...); NULL or "" (default): auto,
+                                         see gru_cell_kernel_name            */
     gru_allocator allocator;          /* for gru_cell_create/free             */
 } gru_cell_config;
 
@@ -1154,10 +1161,136 @@ GRU_API gru_status gru_model_forward(gru_model *model, gru_dtype dtype, int64_t 
 GRU_API gru_status gru_model_reset_states(gru_model *model);
 
 /* ------------------------------------------------------------------------ */
-/* Kernel variants (SIMD); only "scalar" exists so far.                      */
+/* Model files: libgru's native format (docs/FORMAT-native.md).             */
 /* ------------------------------------------------------------------------ */
-/* Name of the kernel variant the cell uses ("scalar", ...). */
+/* A ".grum" file holds a whole gru_model: every node's config (activations
+ * by kind and parameters, so Keras 2's and Keras 3's hard_sigmoid stay
+ * apart; regularizers, constraints, flags; not the initializers, since the
+ * weights are stored), the graph (inputs, refs, outputs), the dtype and all
+ * weights in gru_model_get_node_weights order, behind a magic "GRUM", a
+ * format version and a CRC-32 of the payload. Little-endian everywhere.
+ *
+ * Loading validates every count and size against the bytes that remain and
+ * against fixed limits before allocating, so a damaged or hostile file is
+ * refused (GRU_E_FORMAT, GRU_E_UNSUPPORTED for a newer major version,
+ * GRU_E_IO for a read error) with a message naming the section, node and
+ * weight, and what was expected and found; it never crashes. The loaded
+ * model is a new gru_model (free it with gru_model_free); its GRU layers'
+ * initializer configs read zeros. */
+GRU_API gru_status gru_model_load_buffer(const void *buf, size_t len, gru_model **out);
+/* Read one model from f (from its current position; the stream is left just
+ * after the model's last byte). */
+GRU_API gru_status gru_model_load_file(FILE *f, gru_model **out);
+/* Open path and load it; the file must hold exactly one model. */
+GRU_API gru_status gru_model_load_path(const char *path, gru_model **out);
+/* Bytes gru_model_save_buffer writes for this model. GRU_E_UNSUPPORTED if
+ * the model cannot be stored (a custom activation callback). */
+GRU_API gru_status gru_model_save_buffer_size(const gru_model *model, size_t *bytes);
+/* Write the model into buf (cap bytes; GRU_E_SHAPE if too small). *written
+ * (NULL ok) gets the byte count. Allocates a weight-sized scratch. */
+GRU_API gru_status gru_model_save_buffer(const gru_model *model, void *buf, size_t cap,
+                                         size_t *written);
+/* Write the model to f at its position (fflush'd, not closed). */
+GRU_API gru_status gru_model_save_file(const gru_model *model, FILE *f);
+/* Write to a temporary file in path's directory, flush it to the disk
+ * (fsync where POSIX has it), then rename it over path: a crash or a failure
+ * leaves the old file (or none) in place, never half a file. */
+GRU_API gru_status gru_model_save_path(const gru_model *model, const char *path);
+/* What a writer needs to read back: node i as given to gru_model_create
+ * (its name points into the model, valid until gru_model_free; allocators
+ * cleared), and the tensor of model output k. */
+GRU_API gru_status gru_model_node_config(const gru_model *model, size_t i, gru_model_node *node);
+GRU_API gru_status gru_model_output_ref(const gru_model *model, size_t k, gru_model_ref *ref);
+/* The shape of output `port` of node i, batch excluded: rank dims, each
+ * >= 0 a fixed size or < 0 meaning -dims[j] times the call's steps. */
+GRU_API gru_status gru_model_node_output_dims(const gru_model *model, size_t i, size_t port,
+                                              int64_t dims[GRU_MODEL_MAX_RANK], size_t *rank);
+
+/* ------------------------------------------------------------------------ */
+/* Keras files (io/). Each reader needs an optional dependency, chosen at    */
+/* build time: JSON configs need cJSON, .h5 files HDF5, .keras zips libzip   */
+/* (plus the other two). Built without one, the functions that need it       */
+/* return GRU_E_UNSUPPORTED ("libgru was built without HDF5").               */
+/* ------------------------------------------------------------------------ */
+/* Which Keras wrote a file: 'hard_sigmoid' means clip(0.2x+0.5, 0, 1) in
+ * Keras 1/2 and tf-keras, relu6(x+3)/6 (GRU_ACT_HARD_SIGMOID_K3) in Keras 3. */
+typedef struct gru_keras_file_info {
+    char keras_version[32]; /* "2.21.0", "3.15.1"; "" when the file has none */
+    int keras_major;        /* 1, 2 or 3: the Keras whose meaning was used   */
+    char format[24];        /* "h5-model", "h5-weights", "keras-v3-weights",
+                               "keras-zip", "json"                           */
+} gru_keras_file_info;
+
+typedef struct gru_keras_options {
+    int keras_major;        /* 0: from the file (keras_version, metadata.json,
+                               the config's shape); 2 or 3 forces it         */
+    const char *const *extra_outputs; /* Keras layer names whose output
+                               (port 0) become model outputs after the
+                               model's own, e.g. to check each GRU layer     */
+    size_t n_extra_outputs;
+} gru_keras_options;
+
+/* A model from a Keras model config: model.to_json(), the model_config
+ * attribute of a model.save('x.h5') file, or config.json of a .keras zip
+ * (both serializer shapes; Sequential and Functional). opt and info may be
+ * NULL. Weights are as the initializers say; load them with
+ * gru_keras_load_weights_h5. An unsupported layer or option is
+ * GRU_E_UNSUPPORTED naming the layer and the option; a wrong type is
+ * GRU_E_FORMAT naming the key; unknown keys are ignored. */
+GRU_API gru_status gru_keras_config_to_model(const char *json, size_t len, gru_dtype dtype,
+                                             const gru_keras_options *opt, gru_model **out,
+                                             gru_keras_file_info *info);
+/* Load weights from an HDF5 file into a model built from the matching
+ * config: model.save_weights('x.h5') / model.save('x.h5') (tf.keras,
+ * tf-keras, standalone Keras 2, Keras 3 legacy .h5: layers matched by name,
+ * else in order; numbered attribute chunks; CuDNNGRU weights converted) or
+ * Keras 3's / tf-keras' 'x.weights.h5' (layers/<class>/...). Every weight is
+ * checked (count, name, shape); a mismatch names the layer and the weight. */
+GRU_API gru_status gru_keras_load_weights_h5(gru_model *model, const char *path);
+/* Load a whole model: an .h5 written by model.save (model_config + weights)
+ * or a .keras zip (config.json + model.weights.h5), told apart by content. */
+GRU_API gru_status gru_keras_load(const char *path, gru_dtype dtype,
+                                  const gru_keras_options *opt, gru_model **out,
+                                  gru_keras_file_info *info);
+/* get_config / from_config of the cell and the layer. from_json takes the
+ * config dict, or {"class_name": ..., "config": {...}}; keys absent keep
+ * Keras' v1 defaults (gru_cell_config_init); input_dim (> 0) is the cell's
+ * input width, which Keras' config does not hold. keras_major 3 reads
+ * 'hard_sigmoid' as Keras 3's (0 or 2: Keras 2's). to_json writes tf-keras'
+ * get_config() shape into *json (malloc'd; free with gru_keras_free). */
+GRU_API gru_status gru_keras_cell_config_from_json(const char *json, size_t len,
+                                                   int64_t input_dim, int keras_major,
+                                                   gru_cell_config *cfg);
+GRU_API gru_status gru_keras_layer_config_from_json(const char *json, size_t len,
+                                                    int64_t input_dim, int keras_major,
+                                                    gru_layer_config *cfg);
+GRU_API gru_status gru_keras_cell_config_to_json(const gru_cell_config *cfg, char **json);
+GRU_API gru_status gru_keras_layer_config_to_json(const gru_layer_config *cfg, char **json);
+GRU_API void gru_keras_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Kernel variants (SIMD).                                                   */
+/* ------------------------------------------------------------------------ */
+/* Variants: "scalar" (portable, sums in double: the reference), "avx2"
+ * (AVX2+FMA), "avx512" (AVX-512F), "neon" (AArch64), and "generic" (the
+ * SIMD variants' source on a portable one-lane layer; slow, for tests).
+ * A cell picks its variant once, at init: cfg.kernel when set (GRU_E_ARG if
+ * that variant is not built or this CPU cannot run it), else the
+ * environment variable GRU_KERNEL (a name that is unknown or cannot run here
+ * is ignored), else the best one this CPU runs (avx512, avx2, neon, scalar).
+ * The SIMD variants keep a packed copy of the weights, made at init,
+ * set_weights, reset_weights and apply_constraints, sum in T with fused
+ * multiply-adds (float32: within the goldens' 1e-6 of Keras, not bitwise
+ * equal to scalar) and give the same bits as one another. */
+/* Name of the kernel variant the cell uses ("scalar", "avx2", ...). */
 GRU_API const char *gru_cell_kernel_name(const gru_cell *cell);
+/* The variants this build has and this CPU runs, best first: index 0, 1,
+ * ... until NULL. */
+GRU_API const char *gru_kernel_variant(size_t index);
+/* After writing a cell's weights through raw pointers (gru_seq_model_params
+ * outside gru_seq_model_step), refresh the packed copy the SIMD variants
+ * read. Never allocates. */
+GRU_API gru_status gru_cell_sync_weights(gru_cell *cell);
 
 #ifdef __cplusplus
 }

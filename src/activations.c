@@ -336,3 +336,8 @@ gru_status gru_activation_grad(const gru_activation *act, gru_dtype dtype, size_
     }
     return GRU_OK;
 }
+
+int gru__act_elementwise(const gru_activation *act) {
+    return act->kind != GRU_ACT_SOFTMAX && act->kind != GRU_ACT_LOG_SOFTMAX &&
+           act->kind != GRU_ACT_CUSTOM;
+}

@@ -42,8 +42,9 @@ static double clip01(double v) { return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v; }
 
 /* Validate cfg and compute the effective config and the memory layout. */
 typedef struct layout {
-    size_t total, kernel, recurrent, bias, dp, rdp, scratch, scratch_bytes;
-    size_t n_kernel, n_recurrent, n_bias, n_dp, n_rdp;
+    size_t total, kernel, recurrent, bias, dp, rdp, wpack, rpack, scratch, scratch_bytes;
+    size_t n_kernel, n_recurrent, n_bias, n_dp, n_rdp, n_wpack, n_rpack;
+    const gru_kernels *kern;
 } layout;
 
 static gru_status plan(const gru_cell_config *in, gru_cell_config *eff, layout *L, const char *fn) {
@@ -112,6 +113,23 @@ static gru_status plan(const gru_cell_config *in, gru_cell_config *eff, layout *
     const size_t F = (size_t)in->input_dim, U = (size_t)in->units;
     const size_t elem = gru_dtype_size(in->dtype);
     memset(L, 0, sizeof *L);
+    L->kern = gru__kernels_select(in->kernel);
+    if (!L->kern) {
+        char avail[64] = "";
+        for (size_t i = 0; gru_kernel_variant(i); i++) {
+            if (i) strncat(avail, ", ", sizeof avail - strlen(avail) - 1);
+            strncat(avail, gru_kernel_variant(i), sizeof avail - strlen(avail) - 1);
+        }
+        return gru__fail(GRU_E_ARG, NULL,
+                         "%s: cfg.kernel must name a kernel variant this build has and this CPU "
+                         "runs (%s), got '%s'", fn, avail, in->kernel);
+    }
+    eff->kernel = (in->kernel && *in->kernel) ? L->kern->name : NULL;
+    const size_t P = in->dtype == GRU_F32 ? L->kern->panel_f32 : L->kern->panel_f64;
+    if (P) {
+        L->n_wpack = gru__packed_elems(F, U, P);
+        L->n_rpack = gru__packed_elems(U, U, P);
+    }
     int ok = gru__mul_size(F, 3 * U, &L->n_kernel) && gru__mul_size(U, 3 * U, &L->n_recurrent);
     L->n_bias = in->use_bias ? (in->reset_after ? 6 * U : 3 * U) : 0;
     if (ok && any_dropout) {
@@ -134,6 +152,8 @@ static gru_status plan(const gru_cell_config *in, gru_cell_config *eff, layout *
     PLACE(bias, L->n_bias);
     PLACE(dp, L->n_dp);
     PLACE(rdp, L->n_rdp);
+    PLACE(wpack, L->n_wpack);
+    PLACE(rpack, L->n_rpack);
 #undef PLACE
     L->scratch = off;
     L->scratch_bytes = gru__step_scratch_bytes(F, U, elem);
@@ -190,6 +210,7 @@ static gru_status init_weights(gru_cell *cell, uint64_t seed) {
     }
     /* keep the initializer's message, prefixed with the argument */
     if (s) gru__fail_prefixed(s, cell->msg, what);
+    gru__pack_cell(cell);
     return s;
 }
 
@@ -225,7 +246,12 @@ gru_status gru_cell_init(void *mem, size_t size, const gru_cell_config *cfg, gru
     cell->rdp.width = cell->U;
     cell->scratch = base + L.scratch;
     cell->scratch_bytes = L.scratch_bytes;
-    cell->kern = gru__kernels_select();
+    cell->kern = L.kern;
+    cell->pw = eff.dtype == GRU_F32 ? L.kern->panel_f32 : L.kern->panel_f64;
+    cell->wpack = L.n_wpack ? base + L.wpack : NULL;
+    cell->rpack = L.n_rpack ? base + L.rpack : NULL;
+    cell->fused = cell->pw != 0 && gru__act_elementwise(&eff.activation) &&
+                  gru__act_elementwise(&eff.recurrent_activation);
     /* The dropout stream is split from the weight stream by a constant. */
     gru_rng_seed(&cell->rng, eff.seed ^ 0x9e3779b97f4a7c15ull);
     cell->magic = GRU__CELL_MAGIC;
@@ -366,6 +392,14 @@ gru_status gru_cell_set_weights(gru_cell *cell, gru_dtype dtype, const void *ker
     convert(cell->cfg.dtype, cell->kernel, dtype, kernel, nk);
     convert(cell->cfg.dtype, cell->recurrent, dtype, recurrent_kernel, nr);
     if (cell->bias) convert(cell->cfg.dtype, cell->bias, dtype, bias, nb);
+    gru__pack_cell(cell);
+    return GRU_OK;
+}
+
+gru_status gru_cell_sync_weights(gru_cell *cell) {
+    gru_status s = gru__cell_check(cell, "gru_cell_sync_weights");
+    if (s) return s;
+    gru__pack_cell(cell);
     return GRU_OK;
 }
 
@@ -450,6 +484,7 @@ gru_status gru_cell_apply_constraints(gru_cell *cell) {
                                       : i == 1 ? "gru_cell_apply_constraints: recurrent constraint"
                                                : "gru_cell_apply_constraints: bias constraint");
     }
+    gru__pack_cell(cell);
     return GRU_OK;
 }
 

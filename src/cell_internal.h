@@ -27,6 +27,10 @@ struct gru_cell {
     void *scratch;            /* per-row scratch for gru_cell_call */
     size_t scratch_bytes;
     const gru_kernels *kern;
+    size_t pw;                /* kern's panel width for cfg.dtype; 0: no packed path */
+    void *wpack, *rpack;      /* packed kernel / recurrent (gru__pack_cell), or NULL */
+    int fused;                /* 1: recurrent half fused over panels (pw != 0 and
+                                 both activations element-wise built-ins) */
     int owned;                /* 1 if from gru_cell_create */
     char msg[GRU_ERRMSG_MAX];
 };
@@ -49,6 +53,11 @@ gru_status gru__cell_masks_for_call(gru_cell *cell, int64_t batch, gru_training 
 gru_status gru__cell_redraw_masks(gru_cell *cell, int64_t batch, gru_training training,
                                   const char *fn);
 
+/* Refresh wpack/rpack from kernel/recurrent (no-op without a packed path). */
+void gru__pack_cell(gru_cell *cell);
+/* Elements of one packed matrix of K rows (K x 3U, U padded to panels). */
+size_t gru__packed_elems(size_t K, size_t U, size_t P);
+
 /* Slots (of U elements) of one row's record for the backward pass. */
 enum { GRU__REC_H, GRU__REC_Z, GRU__REC_R, GRU__REC_HH, GRU__REC_PZ, GRU__REC_PR, GRU__REC_PH,
        GRU__REC_AH, GRU__REC_SLOTS };
@@ -59,6 +68,8 @@ enum { GRU__REC_H, GRU__REC_Z, GRU__REC_R, GRU__REC_HH, GRU__REC_PZ, GRU__REC_PR
                               void *ws);                                                         \
     void gru__recurrent_row_##SFX(const gru_cell *cell, const T *xg, const T *h,                \
                                   const T *const rm[3], T *out, void *ws, T *rec);               \
+    void gru__input_rows_##SFX(const gru_cell *cell, size_t nr, const T *const *x,             \
+                               const T *const (*m)[3], T *const *xg, void *ws);               \
     void gru__row_masks_##SFX(const gru_cell *cell, size_t batch, size_t b, const T *dp,        \
                               const T *rdp, const T *m[3], const T *rm[3]);                      \
     void gru__step_##SFX(const gru_cell *cell, size_t batch, const T *x, const T *h,            \

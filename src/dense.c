@@ -138,7 +138,7 @@ gru_status gru_dense_create(const gru_dense_config *cfg, gru_dense **out) {
     d->acc = (double *)(void *)(mem + o_acc);
     d->gacc = (double *)(void *)(mem + o_gacc);
     d->row = mem + o_row;
-    d->kern = gru__kernels_select();
+    d->kern = gru__kernels_select(NULL);
     d->magic = GRU__DENSE_MAGIC;
     /* Keras builds kernel then bias from one seeded stream. */
     gru_rng rng;

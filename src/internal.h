@@ -61,6 +61,10 @@ static inline int gru__dtype_ok(gru_dtype dt) { return dt == GRU_F32 || dt == GR
 
 /* Validates an activation struct (kind in range, custom has fn). */
 gru_status gru__activation_check(const gru_activation *act, const char *argname, char *msg);
+/* 1 if act is a built-in element-wise activation (not softmax,
+ * log_softmax or a custom callback): it may be applied to any slice of a
+ * row, as the fused step does panel by panel. */
+int gru__act_elementwise(const gru_activation *act);
 /* Validators for the other option structs, with the argument name for messages. */
 gru_status gru__initializer_check(const gru_initializer *init, const char *argname, char *msg);
 gru_status gru__regularizer_check(const gru_regularizer *reg, const char *argname, char *msg);

@@ -41,15 +41,26 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
     void *row = r->ws + r->plan->row;
     const int masked = in->mask || in->lengths;
 
+    /* The input projections of all valid (step, row) pairs, GRU__ROWS_MAX
+     * rows per kernel call (each row sums as it would alone). */
+    const T *xs[GRU__ROWS_MAX], *ms[GRU__ROWS_MAX][3];
+    T *xgs[GRU__ROWS_MAX];
+    size_t nq = 0;
     for (size_t p = 0; p < Tn; p++) {
         const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
         for (size_t b = 0; b < B; b++) {
             if (masked && !gru__step_valid(l, in, t, b)) continue;
-            const T *m[3], *rm[3];
-            SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rm);
-            SUF(gru__input_row)(cell, SUF(x_at)(l, in, t, b), m, xproj + (p * B + b) * U3, row);
+            const T *rm[3];
+            SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, ms[nq], rm);
+            xs[nq] = SUF(x_at)(l, in, t, b);
+            xgs[nq] = xproj + (p * B + b) * U3;
+            if (++nq == GRU__ROWS_MAX) {
+                SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
+                nq = 0;
+            }
         }
     }
+    if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
     if (masked) memset(prev, 0, B * U * sizeof(T));
     for (size_t p = 0; p < Tn; p++) {
         const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;

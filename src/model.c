@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "model_io.h"
 
 #define GRU__MODEL_MAGIC 0x6772756d6f646c31ull /* "grumodl1" */
 #define MAX_PORTS 4
@@ -52,6 +53,7 @@ typedef struct mnode {
     int64_t U, Ub;                        /* GRU units (Bidirectional: forward, backward) */
     int64_t stateful_batch;               /* > 0 for a stateful layer        */
     gru_merge_mode merge;
+    gru_model_node cfg;                   /* the node as given (gru_model_node_config) */
 } mnode;
 
 struct gru_model {
@@ -64,6 +66,7 @@ struct gru_model {
     size_t *in_t;   /* tensor of model input k  */
     size_t *out_t;  /* tensor of model output k */
     bool has_steps; /* some input has an open time axis */
+    gru_model_ref *out_ref; /* outputs as given (gru_model_output_ref) */
     char msg[GRU_ERRMSG_MAX];
 };
 
@@ -142,6 +145,7 @@ typedef struct cctx {
     const gru_model_node *src;
     size_t i;
     char who[NAME_MAX_ + 64]; /* "node 3 ('gru', GRU)" */
+    size_t *budget;           /* elements the layers may still hold, or NULL */
 } cctx;
 
 #define NFAIL(c, st, ...) node_fail((c), (st), __VA_ARGS__)
@@ -159,6 +163,39 @@ static gru_status node_prefixed(cctx *c, gru_status s) {
     char p[NAME_MAX_ + 96];
     snprintf(p, sizeof p, "gru_model_create: %s", c->who);
     return gru__fail_prefixed(s, NULL, p);
+}
+
+/* Take n elements (weights, caches) from the creation budget of a loader
+ * (gru__model_create_budget); no limit when there is none. */
+static gru_status budget_take(cctx *c, size_t n) {
+    if (!c->budget) return GRU_OK;
+    if (n > *c->budget)
+        return NFAIL(c, GRU_E_FORMAT,
+                     "its weights and caches would hold %zu elements, more than the file can "
+                     "describe (%zu left)", n, *c->budget);
+    *c->budget -= n;
+    return GRU_OK;
+}
+
+/* Elements a directional layer of input width F holds: weights, dropout-mask
+ * caches and a stateful layer's state (saturating). */
+static size_t layer_elems(const gru_layer_config *l, int64_t F) {
+    const size_t U = (size_t)(l->cell.units > 0 ? l->cell.units : 0), f = (size_t)F;
+    size_t n = 0, t;
+    const size_t big = SIZE_MAX / 4;
+    if (U > (1u << 30) || f > (1u << 30)) return big;
+    if (!gru__mul_size(f + U + 2, 3 * U, &n)) return big;
+    const size_t mb = l->cell.max_batch > 0 ? (size_t)l->cell.max_batch : 0;
+    if (l->cell.dropout != 0.0) {
+        if (!gru__mul_size(mb, 3 * f, &t) || !gru__add_size(n, t, &n)) return big;
+    }
+    if (l->cell.recurrent_dropout != 0.0) {
+        if (!gru__mul_size(mb, 3 * U, &t) || !gru__add_size(n, t, &n)) return big;
+    }
+    if (l->stateful && l->batch_size > 0) {
+        if (!gru__mul_size((size_t)l->batch_size, U, &t) || !gru__add_size(n, t, &n)) return big;
+    }
+    return n;
 }
 
 static mtensor *in_t(cctx *c, size_t k) { return &c->m->t[c->m->nodes[c->i].in[k]]; }
@@ -294,6 +331,15 @@ static gru_status mk_gru_like(cctx *c, mnode *nd, bool bidir) {
                          "option '%stime_major' is not supported in a model (tensors are "
                          "batch-major)", bidir ? (k ? "backward_layer." : "layer.") : "");
     }
+    if (c->budget) {
+        size_t need = layer_elems(&lc[0], F);
+        if (bidir && !gru__add_size(need,
+                                    layer_elems(s->bidirectional.has_backward_layer ? &lc[1]
+                                                                                    : &lc[0], F),
+                                    &need))
+            need = SIZE_MAX;
+        if ((st = budget_take(c, need))) return st;
+    }
     if (bidir) {
         bc.layer.cell.input_dim = F;
         bc.layer.cell.dtype = c->m->dtype;
@@ -362,6 +408,13 @@ static gru_status mk_dense(cctx *c, mnode *nd, bool td) {
     if ((st = need_fixed_last(c, 0, &F))) return st;
     if (s->dense.units <= 0)
         return NFAIL(c, GRU_E_ARG, "dense.units must be > 0, got %lld", (long long)s->dense.units);
+    if (c->budget) {
+        size_t need;
+        if ((uint64_t)s->dense.units > SIZE_MAX / 4 ||
+            !gru__mul_size((size_t)F + 1, (size_t)s->dense.units, &need))
+            need = SIZE_MAX;
+        if ((st = budget_take(c, need))) return st;
+    }
     gru_dense_config dc;
     gru_dense_config_init(&dc, s->dense.units, F);
     dc.dtype = c->m->dtype;
@@ -399,6 +452,10 @@ static gru_status mk_embedding(cctx *c, mnode *nd) {
     nd->edim = (size_t)s->embedding.output_dim;
     nd->mask_zero = s->embedding.mask_zero;
     size_t n;
+    if (c->budget) {
+        gru_status bs = budget_take(c, gru__mul_size(nd->vocab, nd->edim, &n) ? n : SIZE_MAX);
+        if (bs) return bs;
+    }
     if (!gru__mul_size(nd->vocab, nd->edim, &n) || !gru__mul_size(n, c->m->es, &n))
         return NFAIL(c, GRU_E_OVERFLOW, "the embedding table's size overflows size_t");
     nd->table = malloc(n);
@@ -658,12 +715,29 @@ static void model_release(gru_model *m) {
     free(m->t);
     free(m->in_t);
     free(m->out_t);
+    free(m->out_ref);
     m->magic = 0;
     free(m);
 }
 
+static gru_status model_create(const gru_model_node *nodes, size_t n,
+                               const gru_model_ref *outputs, size_t n_out, gru_dtype dtype,
+                               size_t *budget, gru_model **out);
+
 gru_status gru_model_create(const gru_model_node *nodes, size_t n, const gru_model_ref *outputs,
                             size_t n_out, gru_dtype dtype, gru_model **out) {
+    return model_create(nodes, n, outputs, n_out, dtype, NULL, out);
+}
+
+gru_status gru__model_create_budget(const gru_model_node *nodes, size_t n,
+                                    const gru_model_ref *outputs, size_t n_out, gru_dtype dtype,
+                                    size_t budget, gru_model **out) {
+    return model_create(nodes, n, outputs, n_out, dtype, &budget, out);
+}
+
+static gru_status model_create(const gru_model_node *nodes, size_t n,
+                               const gru_model_ref *outputs, size_t n_out, gru_dtype dtype,
+                               size_t *budget, gru_model **out) {
     static const char fn[] = "gru_model_create";
     if (!out) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'out' is NULL", fn);
     *out = NULL;
@@ -686,10 +760,11 @@ gru_status gru_model_create(const gru_model_node *nodes, size_t n, const gru_mod
     m->nodes = calloc(n, sizeof *m->nodes);
     m->in_t = calloc(n, sizeof *m->in_t);
     m->out_t = calloc(n_out, sizeof *m->out_t);
+    m->out_ref = calloc(n_out, sizeof *m->out_ref);
     size_t nt = 0;
     for (size_t i = 0; i < n; i++) nt += node_ports(&nodes[i]);
     m->t = calloc(nt, sizeof *m->t);
-    if (!m->nodes || !m->in_t || !m->out_t || !m->t) {
+    if (!m->nodes || !m->in_t || !m->out_t || !m->t || !m->out_ref) {
         model_release(m);
         return gru__fail(GRU_E_NOMEM, NULL, "%s: allocating the model failed", fn);
     }
@@ -699,8 +774,10 @@ gru_status gru_model_create(const gru_model_node *nodes, size_t n, const gru_mod
     for (size_t i = 0; i < n && !s; i++) {
         const gru_model_node *src = &nodes[i];
         mnode *nd = &m->nodes[i];
-        cctx c = {m, src, i, ""};
+        cctx c = {m, src, i, "", budget};
         nd->kind = src->kind;
+        nd->cfg = *src;
+        nd->cfg.name = NULL;
         snprintf(nd->name, sizeof nd->name, "%s", src->name ? src->name : "");
         snprintf(c.who, sizeof c.who, "node %zu ('%s', %s)", i, nd->name,
                  gru_node_kind_name(src->kind));
@@ -746,6 +823,7 @@ gru_status gru_model_create(const gru_model_node *nodes, size_t n, const gru_mod
             break;
         }
         m->out_t[k] = m->nodes[r.node].out0 + r.port;
+        m->out_ref[k] = r;
         if (m->t[m->out_t[k]].is_int)
             s = gru__fail(GRU_E_UNSUPPORTED, NULL,
                           "%s: outputs[%zu] is an int_ids Input (node %zu); option 'output' of "
@@ -813,6 +891,52 @@ gru_bidirectional *gru_model_node_bidirectional(gru_model *m, size_t i) {
 }
 gru_dense *gru_model_node_dense(gru_model *m, size_t i) {
     return check_node(m, i, "gru_model_node_dense") ? NULL : m->nodes[i].dense;
+}
+
+/* The node as given to gru_model_create (its name points into the model; the
+ * layers' allocators are cleared). */
+gru_status gru_model_node_config(const gru_model *m, size_t i, gru_model_node *node) {
+    static const char fn[] = "gru_model_node_config";
+    gru_status s = check_node(m, i, fn);
+    if (s) return s;
+    if (!node) return gru__fail(GRU_E_NULL, ((gru_model *)m)->msg, "%s: argument 'node' is NULL", fn);
+    *node = m->nodes[i].cfg;
+    node->name = m->nodes[i].name;
+    memset(&node->gru.cell.allocator, 0, sizeof node->gru.cell.allocator);
+    memset(&node->bidirectional.layer.cell.allocator, 0, sizeof(gru_allocator));
+    memset(&node->bidirectional.backward_layer.cell.allocator, 0, sizeof(gru_allocator));
+    return GRU_OK;
+}
+
+gru_status gru_model_node_output_dims(const gru_model *m, size_t i, size_t port,
+                                      int64_t dims[GRU_MODEL_MAX_RANK], size_t *rank) {
+    static const char fn[] = "gru_model_node_output_dims";
+    gru_status s = check_node(m, i, fn);
+    if (s) return s;
+    if (!dims || !rank)
+        return gru__fail(GRU_E_NULL, ((gru_model *)m)->msg, "%s: argument 'dims' or 'rank' is NULL",
+                         fn);
+    if (port >= m->nodes[i].n_out)
+        return gru__fail(GRU_E_ARG, ((gru_model *)m)->msg,
+                         "%s: argument 'port' must be < %zu (node %zu's outputs), got %zu", fn,
+                         m->nodes[i].n_out, i, port);
+    const mtensor *t = &m->t[m->nodes[i].out0 + port];
+    *rank = t->rank;
+    for (size_t j = 0; j < t->rank; j++) dims[j] = t->dims[j];
+    return GRU_OK;
+}
+
+gru_status gru_model_output_ref(const gru_model *m, size_t k, gru_model_ref *ref) {
+    static const char fn[] = "gru_model_output_ref";
+    gru_status s = check_m(m, fn);
+    if (s) return s;
+    if (k >= m->n_out)
+        return gru__fail(GRU_E_ARG, ((gru_model *)m)->msg,
+                         "%s: argument 'k' must be < %zu (the output count), got %zu", fn,
+                         m->n_out, k);
+    if (!ref) return gru__fail(GRU_E_NULL, ((gru_model *)m)->msg, "%s: argument 'ref' is NULL", fn);
+    *ref = m->out_ref[k];
+    return GRU_OK;
 }
 
 /* ---- weights ------------------------------------------------------------------------- */
@@ -1225,7 +1349,7 @@ static gru_status run_node(gru_model *m, size_t i, size_t B, int64_t steps, char
     }
     case GRU_NODE_ADD:
     case GRU_NODE_MULTIPLY: {
-        const void *ins[GRU_MODEL_MAX_INPUTS];
+        const void *ins[GRU_MODEL_MAX_INPUTS] = {0};
         for (size_t k = 0; k < nd->n_in; k++) ins[k] = m->t[nd->in[k]].ptr;
         const int mul = nd->kind == GRU_NODE_MULTIPLY;
         if (dt == GRU_F32)

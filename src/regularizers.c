@@ -77,6 +77,11 @@ gru_status gru__regularizer_check(const gru_regularizer *reg, const char *argnam
     if (!argname) argname = "regularizer";
     if (!reg) return gru__fail(GRU_E_NULL, msg, "%s must not be NULL", argname);
     gru_status s;
+    if (reg->kind != GRU_REG_NONE && reg->floatx != 0 && reg->floatx != GRU_F32 &&
+        reg->floatx != GRU_F64)
+        return gru__fail(GRU_E_DTYPE, msg,
+                         "%s.floatx must be 0, GRU_F32 or GRU_F64, got %d", argname,
+                         (int)reg->floatx);
     switch (reg->kind) {
     case GRU_REG_NONE:
         return GRU_OK;
@@ -122,22 +127,27 @@ static gru_status check_args(const char *fn, const gru_regularizer *reg, gru_dty
 
 /* ---- L1L2 ----------------------------------------------------------------- */
 
+/* Keras casts a factor to floatx when it builds the regularizer: float32
+ * unless the model was built with floatx float64 (reg->floatx). */
+static double factor_of(const gru_regularizer *reg, double v) {
+    return reg->floatx == GRU_F64 ? v : (double)(float)v;
+}
+
 static double l1l2_penalty(const gru_regularizer *reg, gru_dtype dt, size_t n, const void *w) {
-    /* Keras casts the factors to float32 (floatx) at construction. */
-    const float l1f = (float)reg->l1, l2f = (float)reg->l2;
+    const double l1f = factor_of(reg, reg->l1), l2f = factor_of(reg, reg->l2);
     double p = 0.0;
-    if (l1f != 0.0f) {
+    if (l1f != 0.0) {
         double s = 0.0;
         for (size_t i = 0; i < n; i++) s += fabs(gru__ld(dt, w, i));
-        p += (double)l1f * s;
+        p += l1f * s;
     }
-    if (l2f != 0.0f) {
+    if (l2f != 0.0) {
         double s = 0.0;
         for (size_t i = 0; i < n; i++) {
             double v = gru__ld(dt, w, i);
             s += v * v * 0.5; /* tf.nn.l2_loss */
         }
-        p += 2.0 * (double)l2f * s;
+        p += 2.0 * l2f * s;
     }
     return p;
 }
@@ -146,13 +156,13 @@ static double sign0(double v) { return v > 0.0 ? 1.0 : v < 0.0 ? -1.0 : v; /* 0,
 
 static void l1l2_grad(const gru_regularizer *reg, gru_dtype dt, size_t n, const void *w,
                       void *grad) {
-    const float l1f = (float)reg->l1, l2f = (float)reg->l2;
-    const double a = (double)l1f, b = 2.0 * (double)l2f;
+    const double l1f = factor_of(reg, reg->l1), l2f = factor_of(reg, reg->l2);
+    const double a = l1f, b = 2.0 * l2f;
     for (size_t i = 0; i < n; i++) {
         double v = gru__ld(dt, w, i), g = 0.0;
-        if (l1f != 0.0f) g += a * sign0(v);
-        if (l2f != 0.0f) g += b * v;
-        if (l1f != 0.0f || l2f != 0.0f) gru__st(dt, grad, i, gru__ld(dt, grad, i) + g);
+        if (l1f != 0.0) g += a * sign0(v);
+        if (l2f != 0.0) g += b * v;
+        if (l1f != 0.0 || l2f != 0.0) gru__st(dt, grad, i, gru__ld(dt, grad, i) + g);
     }
 }
 
@@ -218,7 +228,7 @@ static double orth_dot(const orth_view *v, size_t i, double ri, size_t k, double
 static double orth_coef(const gru_regularizer *reg, size_t n) {
     double nd = (double)n;
     double pairs = nd * (nd - 1.0) / 2.0;
-    return (double)(float)reg->factor * 0.5 / pairs;
+    return factor_of(reg, reg->factor) * 0.5 / pairs;
 }
 
 #define ORTH_BLK 64
@@ -241,7 +251,7 @@ static double orth_penalty(const gru_regularizer *reg, gru_dtype dt, const size_
     }
     double nd = (double)v.n;
     double pairs = nd * (nd - 1.0) / 2.0;
-    return (double)(float)reg->factor * 0.5 * (2.0 * sum) / pairs;
+    return factor_of(reg, reg->factor) * 0.5 * (2.0 * sum) / pairs;
 }
 
 /* Scratch for the gradient: ORTH_SCRATCH doubles on the stack hold the

@@ -147,6 +147,9 @@ static gru_status seq_begin(gru_seq_model *m, size_t batch, const void *x, const
                          m->ws_bytes, L->total);
     if (!x) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'x' (batch, T, F) is NULL", fn);
     if (need_y && !y) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'y' is NULL", fn);
+    /* The caller may have written the weights through gru_seq_model_params:
+     * refresh the cell's packed copy (one pass over the weights). */
+    gru__pack_cell(gru_layer_cell(m->layer));
     memset(in, 0, sizeof *in);
     in->batch = (int64_t)batch;
     in->steps = m->steps;

@@ -3,9 +3,55 @@
 
 #include "cell_internal.h"
 
-size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
-    /* 3U doubles of accumulators + xin F + hin U + ag 3U + z, r, hh, pre 4U */
+/* The generic path's row scratch: 3U doubles of accumulators + xin F +
+ * hin U + ag 3U + z, r, hh, pre 4U. */
+static size_t row_scratch_generic(size_t F, size_t U, size_t elem) {
     return gru__align64(3 * U * sizeof(double) + (F + 8 * U) * elem);
+}
+
+/* Plus, for the packed path (step_impl.h), after the generic part: masked
+ * copies of x or h per gate and row 3 max(F, U) GRU__ROWS_MAX, the panel sums (3 gates x
+ * GRU__PANEL_MAX x GRU__ROWS_MAX) and the new state U. Independent of the
+ * variant, so workspace sizes are too. */
+size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
+    const size_t FU = F > U ? F : U;
+    return row_scratch_generic(F, U, elem) +
+           gru__align64((3 * FU * GRU__ROWS_MAX + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX + U) * elem);
+}
+
+/* ---- packed weights --------------------------------------------------------- */
+
+size_t gru__packed_elems(size_t K, size_t U, size_t P) { return K * 3 * ((U + P - 1) / P * P); }
+
+/* Copy W (K x 3U, Keras layout: gate g's unit j at W[k*3U + g*U + j]) into
+ * panels of P units, so that the kernel streams each panel once,
+ * contiguously. split = 0 (reset_after, and every input kernel): panel p is
+ * K rows of z|r|h blocks of P (3P per row), panel after panel. split = 1
+ * (the recurrent kernel without reset_after, whose candidate needs all of r
+ * first): all z|r panels (2P per row), then all h panels (P per row).
+ * Units past U are zero. Byte copies, so one function serves both types. */
+static void pack(size_t K, size_t U, size_t P, size_t elem, int split, const char *W, char *dst) {
+    const size_t npan = (U + P - 1) / P;
+    memset(dst, 0, gru__packed_elems(K, U, P) * elem);
+    for (size_t p = 0; p < npan; p++) {
+        const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
+        for (size_t k = 0; k < K; k++)
+            for (size_t g = 0; g < 3; g++) {
+                size_t off;
+                if (!split) off = (p * K + k) * 3 * P + g * P;
+                else if (g < 2) off = (p * K + k) * 2 * P + g * P;
+                else off = npan * K * 2 * P + (p * K + k) * P;
+                memcpy(dst + off * elem, W + (k * 3 * U + g * U + j0) * elem, n * elem);
+            }
+    }
+}
+
+void gru__pack_cell(gru_cell *cell) {
+    if (!cell->pw || !cell->wpack || !cell->rpack) return;
+    pack(cell->F, cell->U, cell->pw, cell->elem, 0, (const char *)cell->kernel,
+         (char *)cell->wpack);
+    pack(cell->U, cell->U, cell->pw, cell->elem, !cell->cfg.reset_after,
+         (const char *)cell->recurrent, (char *)cell->rpack);
 }
 
 size_t gru__bwd_row_scratch_bytes(size_t F, size_t U, size_t elem) {
@@ -24,21 +70,25 @@ size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
 #define T float
 #define SUF(n) n##_f32
 #define VECMAT cell->kern->vecmat_f32
+#define PANELS cell->kern->panels_f32
 #define ACT_ROW gru__act_row_f32
 #include "step_impl.h"
 #undef T
 #undef SUF
 #undef VECMAT
+#undef PANELS
 #undef ACT_ROW
 
 #define T double
 #define SUF(n) n##_f64
 #define VECMAT cell->kern->vecmat_f64
+#define PANELS cell->kern->panels_f64
 #define ACT_ROW gru__act_row_f64
 #include "step_impl.h"
 #undef T
 #undef SUF
 #undef VECMAT
+#undef PANELS
 #undef ACT_ROW
 
 gru_status gru_cell_workspace_size(const gru_cell *cell, int64_t batch, size_t *bytes) {

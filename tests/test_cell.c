@@ -308,8 +308,17 @@ TEST(kernel_variant_is_reported) {
     gru_cell_config_init(&c, 2, 2);
     gru_cell *cell;
     CHECK_OK(gru_cell_create(&c, &cell));
+    int listed = 0;
+    for (size_t i = 0; gru_kernel_variant(i); i++)
+        listed |= strcmp(gru_cell_kernel_name(cell), gru_kernel_variant(i)) == 0;
+    CHECK(listed);
+    gru_cell_free(cell);
+    c.kernel = "scalar";
+    CHECK_OK(gru_cell_create(&c, &cell));
     CHECK(strcmp(gru_cell_kernel_name(cell), "scalar") == 0);
     gru_cell_free(cell);
+    c.kernel = "no-such-isa";
+    CHECK_STATUS(gru_cell_create(&c, &cell), GRU_E_ARG);
 }
 
 void tests_cell(void);

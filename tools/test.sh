@@ -17,6 +17,12 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v cc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+# optional io/ dependencies (Keras .h5 / .keras / JSON readers)
+if command -v dpkg >/dev/null; then
+  for p in libhdf5-dev libzip-dev libcjson-dev pkg-config libprotobuf-c-dev protobuf-c-compiler; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
@@ -40,6 +46,34 @@ if [ "${GRU_NO_ORACLE:-0}" != 1 ]; then
   done
   grep -E '^(tensorflow|cell design|wrote|  [a-z]+ +[0-9]+ cases)' build/oracle-full.log || true
   "$py" tools/oracle/compare_goldens.py build/golden-subset tests/golden
+  echo "== writing Keras files (tf-keras 2.21 and Keras 3) for the keras_files tests"
+  if ! "$py" tools/oracle/keras_files.py --out build/golden-full ${GRU_KERAS3_PYTHON:+--keras3-python "$GRU_KERAS3_PYTHON"} > build/oracle-keras.log 2>&1; then
+    cat build/oracle-keras.log; echo "the Keras file oracle failed"; exit 1
+  fi
+  grep -E '^(tf-keras|keras) ' build/oracle-keras.log || true
+  # PyTorch (Debian's python3-torch) and ONNX (pip onnx + onnxruntime) files
+  # for the torch_onnx tests; a missing framework falls back to the committed
+  # cases in tests/golden/files, with a message.
+  echo "== writing PyTorch / ONNX files for the torch_onnx tests"
+  fdir=build/golden-full/files; gdir=tests/golden/files
+  rm -rf "$fdir"; mkdir -p "$fdir"
+  tpy=${GRU_TORCH_PYTHON:-/usr/bin/python3}
+  if "$tpy" -c 'import torch, numpy' 2>/dev/null; then
+    "$tpy" tools/oracle/torch_files.py --part torch --out "$fdir" > build/oracle-torch.log 2>&1 ||
+      { cat build/oracle-torch.log; echo "the PyTorch file oracle failed"; exit 1; }
+    grep -E '^torch ' build/oracle-torch.log || true
+  else
+    echo "   skipped: no PyTorch in $tpy (apt-get install python3-torch); using the committed torch cases"
+    cp "$gdir"/cases-torch.txt "$gdir"/t_* "$gdir"/x_* "$fdir"/
+  fi
+  if "$py" -c 'import onnx, onnxruntime' 2>/dev/null || "$py" -m pip install -q onnx onnxruntime; then
+    "$py" tools/oracle/torch_files.py --part onnx --out "$fdir" > build/oracle-onnx.log 2>&1 ||
+      { cat build/oracle-onnx.log; echo "the ONNX file oracle failed"; exit 1; }
+    grep -E '^onnx ' build/oracle-onnx.log || true
+  else
+    echo "   skipped: onnx/onnxruntime unavailable; using the committed ONNX cases"
+    cp "$gdir"/cases-onnx.txt "$gdir"/o_* "$gdir"/bad_* "$fdir"/
+  fi
   golden_dir="$root/build/golden-full"
 else
   echo "== GRU_NO_ORACLE=1: testing against the committed golden subset only"
@@ -64,9 +98,56 @@ run_suite() { # name, build dir, extra cmake args...
   [ $rc -eq 0 ] || status=1
 }
 
+# Rerun the goldens, the variant comparisons and the zero-allocation tests
+# under every kernel variant the build has and this CPU runs (GRU_KERNEL).
+run_variants() { # build dir, runner prefix (e.g. qemu-aarch64 -L ...)
+  local dir=$1 pre=${2:-} variants v out rc
+  variants=$($pre "$dir/gru_tests" kernels_variants | sed -n 's/^kernel variants: //p')
+  echo "== kernel variants ($dir): $variants"
+  for v in $variants; do
+    set +e
+    out=$(GRU_KERNEL=$v GRU_GOLDEN_DIR="$golden_dir" $pre "$dir/gru_tests" golden alloc kernels 2>&1)
+    rc=$?
+    set -e
+    printf '%s\n' "$out" | grep -E '^FAIL' | grep -v 'golden/train: no golden files' | tail -n 20 || true
+    echo "   $v: $(printf '%s\n' "$out" | tail -n 1)"
+    # a variant fails on its own failures, not on ones the default run reports
+    if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -E '^FAIL' | grep -vq 'golden/train: no golden files'; then
+      status=1
+    fi
+  done
+}
+
 passed=0 failed=0 status=0
 mkdir -p build
 run_suite release build/release -DCMAKE_BUILD_TYPE=Release
+run_variants build/release
+
+# AArch64: cross-compile with Debian's gcc-aarch64-linux-gnu and run the
+# suite under qemu-user (the neon variant). Skipped when either is missing.
+if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+  echo "== build (aarch64 cross, neon)"
+  adir=build/aarch64
+  cmake -S . -B "$adir" -DGRU_WERROR=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_SYSTEM_NAME=Linux \
+    -DCMAKE_SYSTEM_PROCESSOR=aarch64 -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc \
+    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY \
+    -DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY -DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY \
+    -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER -DGRU_WITH_HDF5=OFF -DGRU_WITH_ZIP=OFF \
+    -DGRU_WITH_JSON=OFF -DGRU_BUILD_EXAMPLES=OFF -DGRU_BUILD_BENCH=OFF \
+    > "$adir.cmake.log" 2>&1 || { cat "$adir.cmake.log"; exit 1; }
+  cmake --build "$adir" -j "$jobs" > "$adir.build.log" 2>&1 || { cat "$adir.build.log"; exit 1; }
+  echo "== test (aarch64 under qemu-user, default variant)"
+  set +e
+  out=$(GRU_GOLDEN_DIR="$golden_dir" qemu-aarch64 -L /usr/aarch64-linux-gnu "$adir/gru_tests" 2>&1)
+  rc=$?
+  set -e
+  printf '%s\n' "$out" | grep -E '^FAIL' | tail -n 40 || true
+  echo "   $(printf '%s\n' "$out" | tail -n 1)"
+  [ $rc -eq 0 ] || status=1
+  run_variants "$adir" "qemu-aarch64 -L /usr/aarch64-linux-gnu"
+else
+  echo "== aarch64 cross build skipped: needs gcc-aarch64-linux-gnu and qemu-user (apt-get install gcc-aarch64-linux-gnu qemu-user)"
+fi
 run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DGRU_SANITIZE=ON
 echo "== exported symbols"
 bad=$(nm -g --defined-only build/release/libgru.a 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^gru_' || true)

@@ -1,10 +1,24 @@
 /* Kernel table: the numeric primitives the core calls, one table per ISA
  * variant, chosen once when a cell is created. Kernels know nothing about
- * Keras; they take pointers and sizes. */
+ * Keras; they take pointers and sizes.
+ *
+ * Variants: "scalar" (portable C, double accumulation: the reference every
+ * other variant is tested against), "generic" (the packed-panel kernels of
+ * panel_impl.h on the one-lane layer of vec_scalar.h: portable, slow, for
+ * testing the ISA-neutral source anywhere), "avx2" (AVX2+FMA), "avx512"
+ * (AVX-512F) and "neon" (AArch64 ASIMD). Each SIMD variant is the same
+ * source, panel_impl.h, compiled by a tiny file (avx2.c, avx512.c, neon.c)
+ * with its own flags; see dispatch.c for how one is chosen. */
 #ifndef GRU_KERNELS_H
 #define GRU_KERNELS_H
 
 #include <stddef.h>
+
+/* Upper bounds over all variants: panel width (elements) and rows per
+ * register block of the panel product. Scratch is sized with these, so it
+ * does not depend on the variant. */
+#define GRU__PANEL_MAX 64
+#define GRU__ROWS_MAX 4
 
 typedef struct gru_kernels {
     const char *name;
@@ -15,13 +29,50 @@ typedef struct gru_kernels {
                        const float *bias, double *acc, float *out);
     void (*vecmat_f64)(size_t K, size_t N, const double *x, const double *W, size_t ldw,
                        const double *bias, double *acc, double *out);
+    /* Panel width P of the packed layout (elements), or 0: the variant has
+     * no packed path and the step uses vecmat on the Keras layout. */
+    size_t panel_f32, panel_f64;
+    /* Packed panel product, for r < nrows, g < ng (1..3), i < P:
+     *   out[(r*ng + g)*P + i] = sum_{k<K} a[r*ng + g][k] * Wp[k*ng*P + g*P + i]
+     * Wp is one panel: K rows of ng gate blocks of P columns each (see
+     * gru__pack_panels in step.c). Each sum starts at +0 and adds its terms
+     * in increasing k, one fused multiply-add (one rounding in T) per term.
+     * So a row's result does not depend on nrows, on its position among the
+     * rows, on P or on the variant: every packed variant gives the same
+     * bits (the generic one uses C's fma()). */
+    void (*panels_f32)(size_t K, size_t ng, const float *Wp, size_t nrows,
+                       const float *const *a, float *out);
+    void (*panels_f64)(size_t K, size_t ng, const double *Wp, size_t nrows,
+                       const double *const *a, double *out);
 } gru_kernels;
 
-/* The scalar variant, always built. */
-extern const gru_kernels gru__kernels_scalar;
+/* The scalar vector-matrix products (vecmat_impl.h); every variant uses
+ * them for vecmat (the Dense layer, the generic step path). */
+void gru__vecmat_f32_scalar(size_t K, size_t N, const float *x, const float *W, size_t ldw,
+                            const float *bias, double *acc, float *out);
+void gru__vecmat_f64_scalar(size_t K, size_t N, const double *x, const double *W, size_t ldw,
+                            const double *bias, double *acc, double *out);
 
-/* The best variant for this CPU, or the one forced by GRU_KERNEL=<name>
- * in the environment (unknown names fall back to scalar). */
-const gru_kernels *gru__kernels_select(void);
+/* The scalar and generic variants are always built; the others when the
+ * compiler supports their flags (CMakeLists.txt defines GRU_HAVE_*). */
+extern const gru_kernels gru__kernels_scalar;
+extern const gru_kernels gru__kernels_generic;
+#ifdef GRU_HAVE_AVX2
+extern const gru_kernels gru__kernels_avx2;
+#endif
+#ifdef GRU_HAVE_AVX512
+extern const gru_kernels gru__kernels_avx512;
+#endif
+#ifdef GRU_HAVE_NEON
+extern const gru_kernels gru__kernels_neon;
+#endif
+
+/* The variant called `name` if it is built and this CPU runs it, else NULL. */
+const gru_kernels *gru__kernels_find(const char *name);
+/* force non-empty: gru__kernels_find(force) (NULL when unknown/unusable).
+ * Otherwise GRU_KERNEL=<name> from the environment when that variant is
+ * usable (an unknown or unusable name is ignored), else the best variant
+ * for this CPU: avx512, avx2, neon, scalar, the first that runs. */
+const gru_kernels *gru__kernels_select(const char *force);
 
 #endif

@@ -76,12 +76,12 @@ WEIGHTS = ("kernel", "recurrent", "bias", "dense_kernel", "dense_bias")
 # variants: (tag, regularizers, constraints, dropout, loss, D, extra layer kwargs)
 VARIANTS = [
     ("plain", False, False, False, "mse", 1, {}),
-    ("reg", True, False, False, "mse", 1, {}),
-    ("con", False, True, False, "mse", 2, {}),
     ("regcon", True, True, False, "mse", 2, {}),
     ("drop-regcon", True, True, True, "mse", 1, {}),
 ]
 EXTRA = [  # (optimizer tag, variant)
+    ("adam", ("reg", True, False, False, "mse", 1, {})),
+    ("adagrad", ("con", False, True, False, "mse", 2, {})),
     ("adam", ("bce-logits", True, False, False, "bce", 1, {})),
     ("rms-cen-mom", ("cce-logits-drop", False, True, True, "cce", 3, {})),
     ("sgd-nest", ("ra-sig-drop", True, False, True, "mse", 2,
@@ -170,7 +170,7 @@ def _make_train_case(name, c, floatx):
     lkw.update(c["extra"])
 
     gru = tf.compat.v1.keras.layers.GRU(
-        U, return_sequences=False, dropout=rate, recurrent_dropout=rate,
+        U, return_sequences=False, unroll=True, dropout=rate, recurrent_dropout=rate,
         kernel_regularizer=_reg(regs["kernel"]), recurrent_regularizer=_reg(regs["recurrent"]),
         bias_regularizer=_reg(regs["bias"]), kernel_constraint=_con(cons["kernel"]),
         recurrent_constraint=_con(cons["recurrent"]), bias_constraint=_con(cons["bias"]),
@@ -225,33 +225,47 @@ def _make_train_case(name, c, floatx):
     dp = np.ones((STEPS, 3, B, F))
     rdp = np.ones((STEPS, 3, B, U))
     n_reg = sum(r is not None for r in regs.values())
-    for t in range(STEPS):
-        x = tf.constant(xs[t])
-        y = tf.constant(ys[t])
+    zero_f = tf.zeros((B, F), dtype=tfdt)
+    zero_u = tf.zeros((B, U), dtype=tfdt)
+
+    # One Keras training step, traced once (as model.fit runs train_step):
+    # each call draws fresh dropout masks; the masks of the call are read
+    # from the cell's caches right after the forward, inside the tape. The
+    # GRU is unrolled (unroll=True, numerically the same cell steps) so that
+    # its cell runs in this function's graph: with the while loop the masks
+    # would be cached under the loop body's graph, out of reach here, and a
+    # read from this graph would draw new ones.
+    @tf.function
+    def train_step(x, y):
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
-            assert pred.dtype == tfdt, (name, pred.dtype)
             data_loss = loss_fn(y, pred)
             assert len(model.losses) == n_reg, (name, len(model.losses), n_reg)
             pen = tf.add_n(model.losses) if model.losses else tf.constant(0.0, dtype=tfdt)
             loss = data_loss + pen
+            masks = []
             if rate:
-                for arr, cache, getter, arg in (
-                        (dp, cell._dropout_mask_cache, cell.get_dropout_mask_for_cell,
-                         tf.zeros((B, F), dtype=tfdt)),
-                        (rdp, cell._recurrent_dropout_mask_cache,
-                         cell.get_recurrent_dropout_mask_for_cell,
-                         tf.zeros((B, U), dtype=tfdt))):
+                for cache, getter, arg in (
+                        (cell._dropout_mask_cache, cell.get_dropout_mask_for_cell, zero_f),
+                        (cell._recurrent_dropout_mask_cache,
+                         cell.get_recurrent_dropout_mask_for_cell, zero_u)):
                     assert len(cache) == 1, (name, len(cache))
                     got = getter(arg, training=True, count=3)
                     assert len(got) == 3
-                    arr[t] = np.stack([m.numpy() for m in got])
+                    masks.append(tf.stack(got))
+        grads = tape.gradient(loss, tv)
+        assert all(gr is not None for gr in grads), name
+        opt.apply_gradients(zip(grads, tv))
+        return loss, pen, masks
+
+    for t in range(STEPS):
+        loss, pen, masks = train_step(tf.constant(xs[t]), tf.constant(ys[t]))
         assert loss.dtype == tfdt, (name, loss.dtype)
         losses[t] = loss.numpy()
         penalties[t] = pen.numpy()
-        grads = tape.gradient(loss, tv)
-        assert all(g is not None for g in grads), name
-        opt.apply_gradients(zip(grads, tv))
+        if rate:
+            dp[t] = masks[0].numpy()
+            rdp[t] = masks[1].numpy()
         # how often the constraints bit (design check): a kernel column at
         # the max norm, a Dense bias entry clamped to 0
         if cons["kernel"] is not None:
@@ -279,7 +293,7 @@ def _make_train_case(name, c, floatx):
             ("from_logits", c["loss"] != "mse"),
             ("activation", lkw["activation"]),
             ("recurrent_activation", lkw["recurrent_activation"]),
-            ("reset_after", lkw["reset_after"]), ("dropout", rate),
+            ("reset_after", lkw["reset_after"]), ("unroll", True), ("dropout", rate),
             ("recurrent_dropout", rate),
             ("optimizer", kind), ("learning_rate", hp["learning_rate"]),
             ("momentum", hp.get("momentum")), ("nesterov", hp.get("nesterov")),

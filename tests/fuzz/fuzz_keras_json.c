@@ -1,0 +1,33 @@
+/* libFuzzer target: the Keras JSON config reader (model configs, and the
+ * GRU layer / cell get_config readers).
+ * Build: cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DGRU_BUILD_FUZZ=ON
+ *        -DGRU_BUILD_TESTS=OFF && cmake --build build-fuzz --target fuzz_keras_json
+ * Run:   build-fuzz/fuzz_keras_json -max_total_time=120 corpus/
+ *        (seed the corpus with to_json() / config.json files, e.g. the
+ *        *.json under build/golden-full/files/data). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "gru.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const char *js = (const char *)data;
+    gru_model *m = NULL;
+    gru_keras_options opt = {(size & 1) ? 3 : 0, NULL, 0};
+    if (gru_keras_config_to_model(js, size, (size & 2) ? GRU_F64 : GRU_F32, &opt, &m, NULL) ==
+        GRU_OK)
+        gru_model_free(m);
+    gru_layer_config lc;
+    if (gru_keras_layer_config_from_json(js, size, 3, 0, &lc) == GRU_OK) {
+        char *out = NULL;
+        if (gru_keras_layer_config_to_json(&lc, &out) == GRU_OK) gru_keras_free(out);
+    }
+    gru_cell_config cc;
+    if (gru_keras_cell_config_from_json(js, size, 2, 3, &cc) == GRU_OK) {
+        char *out = NULL;
+        if (gru_keras_cell_config_to_json(&cc, &out) == GRU_OK) gru_keras_free(out);
+    }
+    return 0;
+}

@@ -1,0 +1,220 @@
+/* Kernel variants: every variant this CPU runs against the scalar one (the
+ * reference, double accumulation) on random configurations of the cell,
+ * the layer and the cell's backward pass: float32 within 1e-6 and float64
+ * within 1e-12, relative to max(|ref|, 1). The packed variants (generic,
+ * avx2, avx512, neon) sum in the same order with fma, so they must agree
+ * with one another bit for bit, and each must keep batch-split invariance.
+ * The goldens are rerun per variant by tools/test.sh (GRU_KERNEL=...). */
+#include <stdlib.h>
+
+#include "runner.h"
+
+static double rnd(gru_rng *r) { return 2.0 * gru_rng_uniform(r) - 1.0; }
+
+static void fill(gru_dtype dt, void *p, size_t n, gru_rng *r) {
+    for (size_t i = 0; i < n; i++) {
+        if (dt == GRU_F32) ((float *)p)[i] = (float)rnd(r);
+        else ((double *)p)[i] = rnd(r);
+    }
+}
+
+static double at(gru_dtype dt, const void *p, size_t i) {
+    return dt == GRU_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+
+/* Worst |a-b| / max(|b|, 1) over n elements. */
+static double worst(gru_dtype dt, const void *a, const void *b, size_t n) {
+    double w = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = at(dt, a, i), y = at(dt, b, i), d = fabs(x - y) / fmax(fabs(y), 1.0);
+        if (!(d <= w)) w = isnan(d) ? (double)INFINITY : d;
+    }
+    return w;
+}
+
+static double tol(gru_dtype dt) { return dt == GRU_F32 ? 1e-6 : 1e-12; }
+
+/* A random cell config (all the step's branches), deterministic in seed. */
+static void random_cfg(gru_cell_config *c, gru_rng *r, int with_dropout) {
+    static const int units[] = {1, 3, 8, 17, 33, 64, 70, 130};
+    static const int inputs[] = {1, 2, 5, 16, 40};
+    static const char *acts[] = {"tanh", "sigmoid", "hard_sigmoid", "relu", "linear", "softsign",
+                                 "softmax"};
+    static const char *racts[] = {"hard_sigmoid", "sigmoid", "tanh", "linear", "relu"};
+    const int U = units[gru_rng_next(r) % 8], F = inputs[gru_rng_next(r) % 5];
+    gru_cell_config_init(c, U, F);
+    c->dtype = gru_rng_next(r) % 2 ? GRU_F64 : GRU_F32;
+    gru_activation_from_name(acts[gru_rng_next(r) % 7], &c->activation);
+    gru_activation_from_name(racts[gru_rng_next(r) % 5], &c->recurrent_activation);
+    c->reset_after = gru_rng_next(r) % 2;
+    c->implementation = 1 + (int)(gru_rng_next(r) % 2);
+    c->use_bias = gru_rng_next(r) % 4 != 0;
+    if (c->use_bias) gru_initializer_from_name("glorot_uniform", &c->bias_initializer);
+    if (c->use_bias && !c->reset_after) gru_initializer_from_name("random_normal", &c->bias_initializer);
+    if (with_dropout && gru_rng_next(r) % 2) {
+        c->dropout = 0.3;
+        if (gru_rng_next(r) % 2) c->recurrent_dropout = 0.25;
+    }
+    c->seed = gru_rng_next(r);
+    c->max_batch = 8;
+}
+
+TEST(kernels_variants) {
+    int has_scalar = 0;
+    printf("kernel variants:");
+    for (size_t i = 0; gru_kernel_variant(i); i++) {
+        printf(" %s", gru_kernel_variant(i));
+        has_scalar |= strcmp(gru_kernel_variant(i), "scalar") == 0;
+    }
+    printf("\n");
+    CHECK(has_scalar);
+}
+
+/* One cell per variant, same config and seed (so the same weights). */
+static int cell_for(const gru_cell_config *base, const char *variant, gru_cell **out) {
+    gru_cell_config c = *base;
+    c.kernel = variant;
+    return gru_cell_create(&c, out) == GRU_OK;
+}
+
+TEST(kernels_cell_match_scalar) {
+    gru_rng r;
+    gru_rng_seed(&r, 7);
+    enum { B = 5 };
+    for (int it = 0; it < 60; it++) {
+        gru_cell_config c;
+        random_cfg(&c, &r, 1);
+        const size_t U = (size_t)c.units, F = (size_t)c.input_dim, es = gru_dtype_size(c.dtype);
+        void *x = malloc(B * F * es), *h = malloc(B * U * es), *ref = malloc(B * U * es),
+             *out = malloc(B * U * es), *gen = malloc(B * U * es), *one = malloc(U * es);
+        fill(c.dtype, x, B * F, &r);
+        fill(c.dtype, h, B * U, &r);
+        const gru_training tr = c.dropout > 0 ? GRU_TRAINING_TRUE : GRU_TRAINING_FALSE;
+        gru_cell *s, *g;
+        CHECK(cell_for(&c, "scalar", &s) && cell_for(&c, "generic", &g));
+        CHECK_OK(gru_cell_call(s, c.dtype, B, x, h, tr, ref));
+        CHECK_OK(gru_cell_call(g, c.dtype, B, x, h, tr, gen));
+        for (size_t v = 0; gru_kernel_variant(v); v++) {
+            const char *name = gru_kernel_variant(v);
+            gru_cell *k;
+            CHECK(cell_for(&c, name, &k));
+            CHECK(strcmp(gru_cell_kernel_name(k), name) == 0);
+            CHECK_OK(gru_cell_call(k, c.dtype, B, x, h, tr, out));
+            const double w = worst(c.dtype, out, ref, B * U);
+            CHECK_MSG(w <= tol(c.dtype), "%s vs scalar, config %d (U %zu F %zu %s ra %d impl %d): %g",
+                      name, it, U, F, c.dtype == GRU_F32 ? "f32" : "f64", (int)c.reset_after,
+                      c.implementation, w);
+            if (strcmp(name, "scalar") != 0)
+                CHECK_MSG(memcmp(out, gen, B * U * es) == 0, "%s differs from generic, config %d",
+                          name, it);
+            if (tr == GRU_TRAINING_FALSE) { /* batch-split invariance, bitwise */
+                for (size_t b = 0; b < B; b++) {
+                    CHECK_OK(gru_cell_call(k, c.dtype, 1, (char *)x + b * F * es,
+                                           (char *)h + b * U * es, tr, one));
+                    CHECK_MSG(memcmp(one, (char *)out + b * U * es, U * es) == 0,
+                              "%s: row %zu alone differs from the batch, config %d", name, b, it);
+                }
+            }
+            gru_cell_free(k);
+        }
+        gru_cell_free(s);
+        gru_cell_free(g);
+        free(x), free(h), free(ref), free(out), free(gen), free(one);
+    }
+}
+
+/* Layer: hoisted input projections, masks (lengths), dropout, both
+ * directions of time. */
+static int run_layer(const gru_layer_config *base, const char *variant, const gru_seq *in,
+                     gru_training tr, void *out) {
+    gru_layer_config c = *base;
+    c.cell.kernel = variant;
+    gru_layer *l;
+    if (gru_layer_create(&c, &l)) return 0;
+    size_t n;
+    void *ws = NULL;
+    int ok = gru_layer_workspace_size(l, in->batch, in->steps, &n) == GRU_OK &&
+             (ws = aligned_alloc(64, (n + 63) / 64 * 64)) != NULL &&
+             gru_layer_forward(l, c.cell.dtype, in, NULL, tr, out, ws, n) == GRU_OK;
+    free(ws);
+    gru_layer_free(l);
+    return ok;
+}
+
+TEST(kernels_layer_match_scalar) {
+    gru_rng r;
+    gru_rng_seed(&r, 11);
+    enum { B = 3, T = 6 };
+    for (int it = 0; it < 30; it++) {
+        gru_layer_config lc;
+        random_cfg(&lc.cell, &r, 1);
+        gru_cell_config cc = lc.cell;
+        gru_layer_config_init(&lc, cc.units, cc.input_dim);
+        lc.cell = cc;
+        lc.return_sequences = true;
+        lc.go_backwards = gru_rng_next(&r) % 2;
+        const size_t U = (size_t)cc.units, F = (size_t)cc.input_dim, es = gru_dtype_size(cc.dtype);
+        void *x = malloc(B * T * F * es), *ref = malloc(B * T * U * es), *out = malloc(B * T * U * es);
+        fill(cc.dtype, x, B * T * F, &r);
+        int64_t lengths[B] = {T, 2, 5};
+        gru_seq in = {B, T, x, NULL, gru_rng_next(&r) % 2 ? lengths : NULL};
+        const gru_training tr = cc.dropout > 0 ? GRU_TRAINING_TRUE : GRU_TRAINING_FALSE;
+        CHECK(run_layer(&lc, "scalar", &in, tr, ref));
+        for (size_t v = 0; gru_kernel_variant(v); v++) {
+            CHECK(run_layer(&lc, gru_kernel_variant(v), &in, tr, out));
+            const double w = worst(cc.dtype, out, ref, B * T * U);
+            CHECK_MSG(w <= tol(cc.dtype), "%s vs scalar, layer config %d: %g",
+                      gru_kernel_variant(v), it, w);
+        }
+        free(x), free(ref), free(out);
+    }
+}
+
+/* The backward pass reads the forward record the fused step writes. */
+TEST(kernels_cell_backward_match_scalar) {
+    gru_rng r;
+    gru_rng_seed(&r, 13);
+    enum { B = 3 };
+    for (int it = 0; it < 30; it++) {
+        gru_cell_config c;
+        random_cfg(&c, &r, 1);
+        if (c.activation.kind == GRU_ACT_RELU) gru_activation_from_name("tanh", &c.activation);
+        const size_t U = (size_t)c.units, F = (size_t)c.input_dim, es = gru_dtype_size(c.dtype);
+        size_t nk, nr, nb;
+        gru_cell *s;
+        CHECK(cell_for(&c, "scalar", &s));
+        CHECK_OK(gru_cell_weight_sizes(s, &nk, &nr, &nb));
+        const size_t n = B * F + B * U + nk + nr + nb;
+        char *x = malloc(B * F * es), *h = malloc(B * U * es), *dy = malloc(B * U * es);
+        char *ref = calloc(n + 1, es), *got = calloc(n + 1, es);
+        fill(c.dtype, x, B * F, &r);
+        fill(c.dtype, h, B * U, &r);
+        fill(c.dtype, dy, B * U, &r);
+        const gru_training tr = c.dropout > 0 ? GRU_TRAINING_TRUE : GRU_TRAINING_FALSE;
+        for (size_t v = 0; v == 0 || gru_kernel_variant(v - 1); v++) {
+            gru_cell *k = s; /* v = 0: the scalar reference; then every variant */
+            if (v > 0) CHECK(cell_for(&c, gru_kernel_variant(v - 1), &k));
+            char *o = v == 0 ? ref : got;
+            gru_cell_grads gr = {o + (B * F + B * U) * es, o + (B * F + B * U + nk) * es,
+                                 nb ? o + (B * F + B * U + nk + nr) * es : NULL};
+            CHECK_OK(gru_cell_grads_zero(k, &gr));
+            CHECK_OK(gru_cell_backward(k, c.dtype, B, x, h, tr, dy, o, o + B * F * es, &gr));
+            if (v > 0) {
+                const double w = worst(c.dtype, got, ref, n);
+                CHECK_MSG(w <= 10 * tol(c.dtype), "%s vs scalar, backward config %d: %g",
+                          gru_kernel_variant(v - 1), it, w);
+                gru_cell_free(k);
+            }
+        }
+        gru_cell_free(s);
+        free(x), free(h), free(dy), free(ref), free(got);
+    }
+}
+
+void tests_kernels(void);
+void tests_kernels(void) {
+    TR_RUN(kernels_variants);
+    TR_RUN(kernels_cell_match_scalar);
+    TR_RUN(kernels_layer_match_scalar);
+    TR_RUN(kernels_cell_backward_match_scalar);
+}
