@@ -14,13 +14,23 @@ from gru_bench, gru_onednn_bench and peers.py) and the machine's roofline
     larger batches;
   * draws OUT_PNG (when matplotlib is importable).
 
-Roofline of a shape (per step of the whole batch):
-  FLOPs  = B * 2 * 3U * (F + U)   (x W and h R; gates not counted)
-  bytes  = 4 * (3U*F + 3U*U + bias), bias = 3U (v1) or 6U (reset_after):
-           every weight read once per step, from the smallest cache level
-           that holds them all (L1, L2, L3 by capacity, else DRAM)
-  time   = max(FLOPs / FMA peak, bytes / read bandwidth of that level)
-  % of roofline = roofline time / measured time * 100.
+Roofline of a shape (a lower bound on the time of one step of the batch):
+  FLOPs   = B * 2 * 3U * (F + U)   (x W and h R; gates not counted)
+  t_fma   = FLOPs / FMA peak
+  bytes   = 4 * (3U*U + bias) per step, bias = 3U (v1) or 6U (reset_after):
+            the recurrent kernel and bias, which every step must read, from
+            the smallest cache level that holds them (L1, L2, L3 by
+            capacity, else DRAM); plus 4 * 3U*F / T: the input kernel, read
+            at least once per call (the input projections of all T steps
+            are one matrix product, so it need not be read every step),
+            at the bandwidth of the level that holds all the weights
+  t_mem   = bytes / read bandwidth of those levels
+  roofline = max(t_fma, t_mem); bound = FMA or the level;
+  % of roofline = roofline / measured time * 100.
+The CSV also has roofline_all_ns and level_all: the simpler model in which
+all weights (3U*F + 3U*U + bias floats) are read every step from the level
+that holds them all. It is not a bound: with the input projection done
+once per call, oneDNN and ONNX Runtime beat it at U = 512.
 
 Usage: python3 bench/report.py RAW_CSV ROOFLINE_CSV OUT_CSV OUT_PNG
 """
@@ -49,18 +59,26 @@ def family(peer):
 FAMILIES = ("onednn", "onnxruntime", "torch", "tf-keras")
 
 
-def roofline(machine, variant, B, F, U):
-    peak = float(machine["fma_peak_gflops"]) * 1e9
-    wbytes = 4 * (3 * U * F + 3 * U * U + (6 * U if variant == "reset_after" else 3 * U))
-    level = "DRAM"
+def level_of(machine, nbytes):
     for lv in ("L1", "L2", "L3"):
-        if wbytes <= int(machine["cache_%s_bytes" % lv]):
-            level = lv
-            break
-    bw = float(machine["bw_%s_gbs" % level]) * 1e9
+        if nbytes <= int(machine["cache_%s_bytes" % lv]):
+            return lv
+    return "DRAM"
+
+
+def roofline(machine, variant, B, T, F, U):
+    """(recurrent bytes, their level, roofline ns, bound, all-weights level,
+    all-weights roofline ns)."""
+    peak = float(machine["fma_peak_gflops"]) * 1e9
+    bw = lambda lv: float(machine["bw_%s_gbs" % lv]) * 1e9
+    rbytes = 4 * (3 * U * U + (6 * U if variant == "reset_after" else 3 * U))
+    kbytes = 4 * 3 * U * F
+    lv_r, lv_all = level_of(machine, rbytes), level_of(machine, rbytes + kbytes)
     t_fma = B * 2.0 * 3 * U * (F + U) / peak
-    t_mem = wbytes / bw
-    return wbytes, level, max(t_fma, t_mem) * 1e9, ("FMA" if t_fma >= t_mem else level)
+    t_mem = rbytes / bw(lv_r) + kbytes / T / bw(lv_all)
+    t_all = (rbytes + kbytes) / bw(lv_all)
+    return (rbytes, lv_r, max(t_fma, t_mem) * 1e9, "FMA" if t_fma >= t_mem else lv_r, lv_all,
+            max(t_fma, t_all) * 1e9)
 
 
 def main():
@@ -77,12 +95,15 @@ def main():
             r[k] = float(r[k])
         r["ns_per_step"] = r["cpu_ns" if clock == "cpu" else "wall_ns"]
         r["gflops"] = round(r["B"] * 2.0 * 3 * r["U"] * (r["F"] + r["U"]) / r["ns_per_step"], 3)
-        wb, lv, rl, bound = roofline(machine, r["variant"], r["B"], r["F"], r["U"])
-        r.update(weight_bytes=wb, level=lv, roofline_ns=round(rl, 1), bound=bound,
-                 pct_roofline=round(100.0 * rl / r["ns_per_step"], 1))
+        rb, lv, rl, bound, lv_all, rl_all = roofline(machine, r["variant"], r["B"], r["T"],
+                                                      r["F"], r["U"])
+        r.update(recurrent_bytes=rb, level=lv, roofline_ns=round(rl, 1), bound=bound,
+                 pct_roofline=round(100.0 * rl / r["ns_per_step"], 1), level_all=lv_all,
+                 roofline_all_ns=round(rl_all, 1))
         rows.append(r)
     cols = ["peer", "variant", "B", "T", "F", "U", "ns_per_step", "gflops", "reps", "wall_ns",
-            "cpu_ns", "weight_bytes", "level", "roofline_ns", "bound", "pct_roofline"]
+            "cpu_ns", "recurrent_bytes", "level", "roofline_ns", "bound", "pct_roofline",
+            "level_all", "roofline_all_ns"]
     with open(out_csv, "w", newline="") as fp:
         w = csv.DictWriter(fp, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
@@ -129,8 +150,8 @@ def main():
                     cell(("libgru", v, 1, U), "bound", "%s"),
                     cell(("libgru", v, 1, U), "pct_roofline", "%.1f")))
         print("ratio = libgru / best peer (below 1: libgru is faster); roofline = max(FLOPs / FMA"
-              " peak, weight bytes / bandwidth of the level they fit in); %roof = roofline /"
-              " libgru time")
+              " peak, recurrent weight bytes / bandwidth of the level they fit in (+ input kernel"
+              " / T)); bound = which term wins; %roof = roofline / libgru time")
     for B in [b for b in Bs if b > 1]:
         print("\nbatch %d, T = %d: GFLOP/s (higher is better; FLOPs = B*T*2*3U*(F+U))" % (B, T))
         print("%-11s %4s %8s %8s %8s %8s %8s %8s %7s %9s %5s %6s" % (

@@ -9,8 +9,6 @@ static int native_probe(const unsigned char *head, size_t n) {
 }
 
 #ifdef GRU_CLI_HAVE_TORCH_ONNX /* io/torch_onnx.cmake links gru_io_torch_onnx */
-#include "gru_onnx.h"
-#include "gru_torch.h"
 static int safetensors_probe(const unsigned char *head, size_t n) {
     return n >= 9 && head[8] == '{' && head[6] == 0 && head[7] == 0;
 }

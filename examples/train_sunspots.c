@@ -14,7 +14,13 @@
  *   line 2  "window W units U mean M std S"   (the input normalisation)
  *   then, per array, "<name> <count>" and count values (%.9g), in the order
  *   gru_kernel (1,3U), gru_recurrent_kernel (U,3U), gru_bias (3U),
- *   dense_kernel (U,1), dense_bias (1); Keras layouts (gate order z|r|h). */
+ *   dense_kernel (U,1), dense_bias (1); Keras layouts (gate order z|r|h).
+ *
+ * It also writes sunspots.grum, the same forecaster as a gru_model in
+ * libgru's native format (docs/FORMAT-native.md) with the normalisation
+ * folded into the weights, so that it reads and writes sunspot numbers:
+ * `gru run sunspots.grum -i last_20_years.csv` prints next year's forecast.
+ * data/models/sunspots.grum is a copy of it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +109,63 @@ static int plot(const char *path, const int *years, const double *truth, const d
 #undef PX
 #undef PY
     return png_write_rgb(path, W, H, rgb);
+}
+
+/* The seq model's forecast from the last WINDOW raw values (for the demo's
+ * line; gru run on the saved .grum prints the same number). */
+static double next_year(gru_layer *layer, gru_dense *head, const double *last, double mean,
+                        double sd) {
+    float x[WINDOW], y = 0;
+    for (int t = 0; t < WINDOW; t++) x[t] = (float)((last[t] - mean) / sd);
+    gru_seq_model m;
+    memset(&m, 0, sizeof m);
+    m.layer = layer;
+    m.head = head;
+    m.steps = WINDOW;
+    m.max_batch = 1;
+    if (gru_seq_model_workspace_size(&m, 1, &m.ws_bytes)) return NAN;
+    m.workspace = aligned_alloc(64, (m.ws_bytes + 63) / 64 * 64);
+    if (!m.workspace || gru_seq_model_predict(&m, 1, x, &y)) y = NAN;
+    free(m.workspace);
+    return (double)y * sd + mean;
+}
+
+/* Input (WINDOW, 1) -> GRU(U) -> Dense(1) as a gru_model on raw sunspot
+ * numbers: x enters the GRU only through x*kernel + bias (reset_after false),
+ * so kernel/sd and bias - mean*kernel/sd absorb (x - mean)/sd; the head's
+ * kernel*sd and bias*sd + mean undo the output normalisation. */
+static int save_grum(const char *path, const float *k, const float *r, const float *bvec,
+                     const float *dk, const float *db, double mean, double sd) {
+    gru_model_node n[3];
+    gru_model_node_init(&n[0], GRU_NODE_INPUT, "sunspots");
+    n[0].input.rank = 2;
+    n[0].input.shape[0] = WINDOW;
+    n[0].input.shape[1] = 1;
+    gru_model_node_init(&n[1], GRU_NODE_GRU, "gru");
+    gru_layer_config_init(&n[1].gru, UNITS, 1);
+    n[1].n_inputs = 1;
+    gru_model_node_init(&n[2], GRU_NODE_DENSE, "forecast");
+    n[2].dense.units = 1;
+    n[2].n_inputs = 1;
+    n[2].inputs[0].node = 1;
+    gru_model_ref out = {2, 0};
+    gru_model *m;
+    TRY(gru_model_create(n, 3, &out, 1, GRU_F32, &m));
+    static float k2[3 * UNITS], b2[3 * UNITS], dk2[UNITS], db2[1];
+    for (int j = 0; j < 3 * UNITS; j++) {
+        k2[j] = (float)((double)k[j] / sd);
+        b2[j] = (float)((double)bvec[j] - mean * (double)k[j] / sd);
+    }
+    for (int j = 0; j < UNITS; j++) dk2[j] = (float)((double)dk[j] * sd);
+    db2[0] = (float)((double)db[0] * sd + mean);
+    const void *gw[3] = {k2, r, b2}, *dw[2] = {dk2, db2};
+    const size_t gc[3] = {3 * UNITS, UNITS * 3 * UNITS, 3 * UNITS}, dc[2] = {UNITS, 1};
+    gru_status s = gru_model_set_node_weights(m, 1, GRU_F32, 3, gw, gc);
+    if (!s) s = gru_model_set_node_weights(m, 2, GRU_F32, 2, dw, dc);
+    if (!s) s = gru_model_save_path(m, path);
+    if (s) fprintf(stderr, "saving %s: %s\n", path, gru_last_error());
+    gru_model_free(m);
+    return s != GRU_OK;
 }
 
 static void dump(FILE *f, const char *name, const float *v, size_t n) {
@@ -233,6 +296,11 @@ int main(int argc, char **argv) {
     dump(f, "dense_bias", db, 1);
     if (fclose(f) != 0) return 1;
     printf("wrote %s\n", path);
+    snprintf(path, sizeof path, "%s/sunspots.grum", outdir);
+    if (save_grum(path, k, r, bvec, dk, db, mean, sd)) return 1;
+    printf("wrote %s (gru info / gru run read it; forecast for %d from the last %d years: "
+           "%.1f)\n", path, years[n - 1] + 1, WINDOW, next_year(layer, head, vals + n - WINDOW,
+                                                               mean, sd));
 
     free(ws);
     free(m.workspace);

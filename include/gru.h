@@ -1269,6 +1269,195 @@ GRU_API gru_status gru_keras_layer_config_to_json(const gru_layer_config *cfg, c
 GRU_API void gru_keras_free(void *p);
 
 /* ------------------------------------------------------------------------ */
+/* PyTorch (safetensors) and ONNX readers (optional io/ layer).              */
+/* ------------------------------------------------------------------------ */
+/*
+ * libgru — PyTorch nn.GRU / nn.GRUCell weights from a .safetensors file.
+ *
+ * Part of the optional io/ layer (library gru_io_torch_onnx). The JSON header
+ * of a safetensors file is read with cJSON; a libgru built without it
+ * (GRU_WITH_JSON=OFF, or libcjson-dev absent) returns GRU_E_UNSUPPORTED
+ * "libgru was built without cJSON ...".
+ *
+ *     gru_torch_options opt;
+ *     gru_torch_options_init(&opt);
+ *     gru_model *m;
+ *     gru_torch_info info;
+ *     gru_torch_load_safetensors("gru.safetensors", &opt, GRU_F32, &m, &info);
+ *     ... gru_model_forward(m, GRU_F32, batch, steps, inputs, outputs, ws, n);
+ *     gru_model_free(m);
+ *
+ * Names (a state_dict, optionally under opt.prefix): nn.GRU
+ * weight_ih_l{k}[_reverse] (3H, in), weight_hh_l{k}[_reverse] (3H, H),
+ * bias_ih_l{k}[_reverse] (3H), bias_hh_l{k}[_reverse] (3H); nn.GRUCell the
+ * same without "_l{k}". The number of layers comes from the names, the
+ * direction count from "_reverse", bias presence from bias_ih_l0, H from
+ * weight_hh_l0 and the input size from weight_ih_l0. Every tensor must be F32
+ * or F64 (F16, BF16, integer dtypes are refused naming the tensor); a missing
+ * or unexpected tensor and a wrong shape are refused naming the tensor.
+ *
+ * Mapping (docs/spec §11.1): each PyTorch layer becomes a Keras GRU with
+ * reset_after = true, activation tanh, recurrent_activation sigmoid,
+ * use_bias = bias; gate blocks r,z,n are reordered to z,r,h and transposed;
+ * bias = [bias_ih; bias_hh] as (2, 3H). A bidirectional layer becomes
+ * Bidirectional(GRU, merge_mode concat) — PyTorch's output is [fwd, bwd] on
+ * the last axis, which is concat.
+ *
+ * The model built:
+ *   inputs : x (batch, steps, input_size), steps open (-1); with
+ *            opt.initial_state also h0[j] (batch, H) for j = 0..L*D-1 in
+ *            PyTorch's h_0 order (layer-major, forward before reverse);
+ *   outputs: 0: output (batch, steps, D*H)   = PyTorch `output` (batch_first)
+ *            1 + j: h_n[j] (batch, H)       = PyTorch `h_n[j]`.
+ * nn.GRUCell: the same with L = D = 1; call it with steps = 1 for one cell
+ * step (h' = output 1), or with steps > 1 for the cell applied in a loop.
+ * gru_model tensors are batch-major: for a module built with
+ * batch_first=False, swap the first two axes of x (and of the output) with
+ * gru_torch_transpose01. PyTorch's dropout between layers is a training-time
+ * feature and is ignored (inference).
+ */
+typedef struct gru_torch_options {
+    const char *prefix;   /* key prefix, e.g. "encoder.rnn." (NULL or "": none).
+                             With a prefix, keys outside it are ignored (other
+                             modules of the state_dict); keys under it must all
+                             be GRU parameters                                */
+    bool batch_first;     /* the module's batch_first, recorded in the info
+                             (the model itself is always batch-major)         */
+    bool initial_state;   /* add an h0 Input per layer and direction          */
+    bool cell;            /* require nn.GRUCell names (false: either kind)   */
+} gru_torch_options;
+
+/* Defaults: no prefix, batch_first false, no initial-state inputs. */
+GRU_API gru_status gru_torch_options_init(gru_torch_options *opt);
+
+/* What the file held. */
+typedef struct gru_torch_info {
+    bool is_cell;              /* nn.GRUCell names                          */
+    size_t num_layers;         /* L                                         */
+    size_t num_directions;     /* D: 1, or 2 with "_reverse" tensors        */
+    int64_t input_size;        /* in of layer 0                             */
+    int64_t hidden_size;       /* H                                         */
+    bool bias;                 /* bias_ih/bias_hh present                   */
+    bool batch_first;          /* copied from the options                   */
+    size_t n_tensors;          /* tensors used                              */
+} gru_torch_info;
+
+/* Load from a file (read whole) or a buffer (only read during the call).
+ * dtype: the model's dtype (F32 or F64 file data is converted). *out gets a
+ * model to free with gru_model_free; info (NULL ok) is filled on success.
+ * Errors: GRU_E_IO (file), GRU_E_FORMAT (malformed safetensors: header
+ * length, JSON, offsets out of the data, overlapping or leaving holes,
+ * byte counts not matching shape x dtype), GRU_E_NAME (a missing or an
+ * unexpected tensor), GRU_E_SHAPE (inconsistent shapes), GRU_E_DTYPE (a
+ * tensor neither F32 nor F64), GRU_E_UNSUPPORTED (built without cJSON). */
+GRU_API gru_status gru_torch_load_safetensors(const char *path, const gru_torch_options *opt,
+                                              gru_dtype dtype, gru_model **out,
+                                              gru_torch_info *info);
+GRU_API gru_status gru_torch_load_safetensors_buffer(const void *data, size_t size,
+                                                     const gru_torch_options *opt,
+                                                     gru_dtype dtype, gru_model **out,
+                                                     gru_torch_info *info);
+
+/* dst (d1, d0, inner) = src (d0, d1, inner) with the first two axes swapped
+ * (time-major <-> batch-major). src and dst must not overlap. */
+GRU_API gru_status gru_torch_transpose01(gru_dtype dtype, size_t d0, size_t d1, size_t inner,
+                                         const void *src, void *dst);
+
+/*
+ * libgru — ONNX models whose graph is a GRU (or a chain of GRUs, as
+ * torch.onnx.export writes nn.GRU), read with protobuf-c.
+ *
+ * Part of the optional io/ layer (library gru_io_torch_onnx). A libgru built
+ * without protobuf-c (GRU_WITH_ONNX=OFF, or libprotobuf-c-dev /
+ * protobuf-c-compiler absent) returns GRU_E_UNSUPPORTED "libgru was built
+ * without protobuf-c ...".
+ *
+ *     gru_onnx *o;
+ *     gru_onnx_load("gru.onnx", GRU_F32, &o);
+ *     // graph inputs in graph order: X (dtype), [sequence_lens (int32_t)],
+ *     // [initial_h (dtype)]; graph outputs in graph order, ONNX layouts
+ *     gru_onnx_forward(o, GRU_F32, batch, steps, inputs, outputs);
+ *     gru_onnx_free(o);
+ *
+ * What is read. Exactly the ONNX GRU operator (opsets 7..22): inputs X, W,
+ * R, B, sequence_lens, initial_h; attributes hidden_size, direction
+ * (forward, reverse, bidirectional), linear_before_reset, layout (0, 1),
+ * activations with activation_alpha/activation_beta. W, R, B must be
+ * initializers (or Constant nodes), float or double. sequence_lens and
+ * initial_h may be absent, graph inputs or initializers; initial_h may also
+ * be a zero tensor computed by Shape/ConstantOfShape/Slice (torch.onnx.export).
+ * Around the GRU nodes only the layout plumbing torch.onnx.export emits is
+ * accepted: Transpose of X (batch_first), Transpose(0,2,1,3) + Reshape(0,0,-1)
+ * or Squeeze(axis 1) between layers and at the end, Concat of Y_h's on axis
+ * 0, Identity, and integer shape arithmetic (Shape, Gather, Unsqueeze,
+ * Concat, Slice, Cast, Constant). Any other op is GRU_E_UNSUPPORTED naming
+ * the op and node; so are clip, unknown attributes and activations with no
+ * Keras equivalent.
+ *
+ * Mapping to Keras (per layer): gate order is z, r, h in both; kernel =
+ * W[d]^T (in, 3H), recurrent_kernel = R[d]^T (H, 3H).
+ *   linear_before_reset = 1 -> reset_after = true, bias = [Wb; Rb] (2, 3H).
+ *   linear_before_reset = 0 -> reset_after = false, bias = Wb + Rb (3H): the
+ *     ONNX equations add Rbz, Rbr next to Wbz, Wbr, and Rbh outside
+ *     r (.) (H Rh^T), so every recurrent bias folds into the input bias.
+ *   activations [f, g] per direction -> recurrent_activation f, activation g:
+ *     Sigmoid, Tanh, Relu, LeakyRelu(alpha, default 0.01), Elu(alpha, 1),
+ *     Softsign, Softplus, HardSigmoid(alpha, beta) for (0.2, 0.5) = Keras 2
+ *     hard_sigmoid and (1/6, 0.5) = Keras 3 hard_sigmoid; others refused.
+ *   direction forward -> GRU, reverse -> GRU(go_backwards), bidirectional ->
+ *     Bidirectional(merge_mode None); sequence_lens -> lengths (right padding
+ *     masked; padded outputs 0, Y_h the state at the last valid step, as
+ *     ONNX).
+ *
+ * The gru_model (gru_onnx_model) has Keras conventions: input x (batch,
+ * steps, F); per layer an Input for each direction's initial state when the
+ * graph takes initial_h; outputs: the last layer's y per direction (batch,
+ * steps, H; a reverse-only layer's in processing order, as Keras) then its
+ * final state per direction (batch, H). It has no sequence_lens: use
+ * gru_onnx_forward for exact ONNX inputs and outputs.
+ */
+typedef struct gru_onnx gru_onnx;
+
+/* Load from a path or a buffer (only read during the call). dtype is the
+ * computation dtype (weights are converted). Free with gru_onnx_free.
+ * GRU_E_IO, GRU_E_FORMAT (not a ModelProto, malformed tensors), GRU_E_SHAPE,
+ * GRU_E_DTYPE, GRU_E_UNSUPPORTED (ops, attributes; or no protobuf-c). */
+GRU_API gru_status gru_onnx_load(const char *path, gru_dtype dtype, gru_onnx **out);
+GRU_API gru_status gru_onnx_load_buffer(const void *data, size_t size, gru_dtype dtype,
+                                        gru_onnx **out);
+GRU_API void gru_onnx_free(gru_onnx *o);
+/* The Keras-convention model (owned by o). */
+GRU_API gru_model *gru_onnx_model(gru_onnx *o);
+/* Hand the model to the caller (free it with gru_model_free); o keeps the
+ * ONNX metadata but gru_onnx_forward then fails with GRU_E_STATE. */
+GRU_API gru_model *gru_onnx_take_model(gru_onnx *o);
+
+typedef enum gru_onnx_role {
+    GRU_ONNX_X = 0,       /* X: (T,B,F), or (B,T,F) when batch_major        */
+    GRU_ONNX_SEQUENCE_LENS, /* int32_t (B)                                  */
+    GRU_ONNX_INITIAL_H    /* (D,B,H), or (B,D,H) for layout 1               */
+} gru_onnx_role;
+
+/* Graph inputs (initializers excluded) and outputs, in graph order. */
+GRU_API size_t gru_onnx_input_count(const gru_onnx *o);
+GRU_API size_t gru_onnx_output_count(const gru_onnx *o);
+GRU_API const char *gru_onnx_input_name(const gru_onnx *o, size_t k);
+GRU_API const char *gru_onnx_output_name(const gru_onnx *o, size_t k);
+/* Role of input k; *layer: the GRU (0-based chain position) it feeds. */
+GRU_API gru_status gru_onnx_input_info(const gru_onnx *o, size_t k, gru_onnx_role *role,
+                                       size_t *layer, bool *batch_major);
+/* Dims of input / output k for a call (ndim <= 4). */
+GRU_API gru_status gru_onnx_input_shape(const gru_onnx *o, size_t k, int64_t batch,
+                                        int64_t steps, int64_t dims[4], size_t *ndim);
+GRU_API gru_status gru_onnx_output_shape(const gru_onnx *o, size_t k, int64_t batch,
+                                         int64_t steps, int64_t dims[4], size_t *ndim);
+/* Run the graph: inputs[k] / outputs[k] in graph order, ONNX layouts, C
+ * order, of dtype (sequence_lens: int32_t, each in [0, steps]). Allocates its
+ * scratch (io/ code; the core's forward calls never allocate). */
+GRU_API gru_status gru_onnx_forward(gru_onnx *o, gru_dtype dtype, int64_t batch, int64_t steps,
+                                    const void *const *inputs, void *const *outputs);
+
+/* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD).                                                   */
 /* ------------------------------------------------------------------------ */
 /* Variants: "scalar" (portable, sums in double: the reference), "avx2"

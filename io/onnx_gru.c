@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gru_onnx.h"
-#include "gru_torch.h"
 #include "io_common.h"
 
 #define FN "gru_onnx_load"

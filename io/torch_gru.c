@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gru_torch.h"
 #include "io_common.h"
 #include "safetensors.h"
 

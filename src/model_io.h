@@ -30,6 +30,6 @@ uint32_t gru__crc32(uint32_t crc, const void *p, size_t len);
 #define GRU__FMT_MAX_NAME 63u    /* bytes of a node or weight name         */
 #define GRU__FMT_MAX_BATCH 65536 /* max_batch, batch_size                  */
 #define GRU__FMT_MAX_DIM ((int64_t)1 << 40) /* units, shapes, ids          */
-#define GRU__FMT_SLACK ((size_t)1 << 24) /* elements for caches and states */
+#define GRU__FMT_SLACK ((size_t)1 << 22) /* elements for caches and states */
 
 #endif

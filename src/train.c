@@ -153,7 +153,7 @@ gru_status gru_fit(const gru_fit_config *cfg, const gru_fit_data *data, gru_fit_
             s = step(user, m, xb, yb, &bl);
             if (s) {
                 if (out) fputc('\n', out);
-                char pre[96];
+                char pre[160];
                 snprintf(pre, sizeof pre, "gru_fit: the step failed at epoch %lld, batch %zu of %zu",
                          (long long)e + 1, bi + 1, nb);
                 return gru__fail_prefixed(s, NULL, pre);

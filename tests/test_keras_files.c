@@ -100,7 +100,7 @@ static int files_case(const golden *g, const char *data_dir, char *msg, size_t l
         ok = 0;
     }
     for (size_t k = 0; ok && k < n_in; k++) {
-        char nm[16];
+        char nm[32];
         snprintf(nm, sizeof nm, "x%zu", k);
         const golden_array *a = golden_get(g, nm);
         int64_t dims[GRU_MODEL_MAX_RANK + 1];
@@ -145,7 +145,7 @@ static int files_case(const golden *g, const char *data_dir, char *msg, size_t l
     double worst = 0;
     char worst_name[32] = "";
     for (size_t k = 0; ok && k < n_out + n_extra; k++) {
-        char nm[16];
+        char nm[32];
         if (k < n_out) snprintf(nm, sizeof nm, "y%zu", k);
         else snprintf(nm, sizeof nm, "g%zu", k - n_out);
         if (!golden_compare_named(g, nm, GRU_F32, outs[k], counts[k], &e, &worst, worst_name,

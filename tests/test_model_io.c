@@ -606,6 +606,11 @@ TEST(model_io_survives_mutations) {
     free(b);
 }
 
+static double my_act(double x, void *user) {
+    (void)user;
+    return 2.0 * x;
+}
+
 TEST(model_io_save_errors) {
     gru_model *m = NULL;
     CHECK_OK(model_small(2, 3, true, false, &m));
@@ -619,6 +624,22 @@ TEST(model_io_save_errors) {
     CHECK_REJECT(gru_model_save_buffer(NULL, b, n, &w), GRU_E_NULL, "model");
     CHECK_REJECT(gru_model_load_buffer(b, n, NULL), GRU_E_NULL, "out");
     free(b);
+    gru_model_free(m);
+    /* a custom activation callback cannot be stored */
+    gru_model_node nd[2];
+    nd[0] = N(GRU_NODE_INPUT, "x");
+    nd[0].input.rank = 1;
+    nd[0].input.shape[0] = 3;
+    nd[1] = N(GRU_NODE_ACTIVATION, "mine");
+    nd[1].activation.kind = GRU_ACT_CUSTOM;
+    nd[1].activation.fn = my_act;
+    in1(&nd[1], 0, 0);
+    gru_model_ref o = {1, 0};
+    CHECK_OK(gru_model_create(nd, 2, &o, 1, GRU_F32, &m));
+    CHECK_REJECT(gru_model_save_buffer_size(m, &n), GRU_E_UNSUPPORTED,
+                 "node 1 ('mine', Activation): option 'activation' is a custom callback");
+    CHECK_REJECT(gru_model_save_path(m, "/tmp/gru_model_io_custom.grum"), GRU_E_UNSUPPORTED,
+                 "custom");
     gru_model_free(m);
 }
 

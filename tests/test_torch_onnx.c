@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gru_onnx.h"
-#include "gru_torch.h"
 #include "io_common.h"
 #include "runner.h"
 #include "safetensors.h"

@@ -154,5 +154,26 @@ bad=$(nm -g --defined-only build/release/libgru.a 2>/dev/null | awk '$2 ~ /^[TDB
 if [ -n "$bad" ]; then echo "symbols without the gru_ prefix:"; echo "$bad"; status=1; else echo "all exported symbols start with gru_"; fi
 echo "== demo"
 build/release/gru_demo | tail -n 2
+echo "== cli (gru info/run/convert, exit codes)"
+bash tests/cli_test.sh build/release/gru | tail -n 12 || { echo "the gru command failed its checks"; status=1; }
+echo "== fuzz (native model reader, 30 s)"
+if command -v clang >/dev/null && printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { (void)d; (void)n; return 0; }\n' |
+   clang -x c -fsanitize=fuzzer - -o build/fuzz-probe >/dev/null 2>&1; then
+  fz=build/fuzz
+  if cmake -S . -B $fz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRU_BUILD_FUZZ=ON \
+       -DGRU_BUILD_TESTS=OFF -DGRU_BUILD_EXAMPLES=OFF -DGRU_BUILD_BENCH=OFF -DGRU_BUILD_CLI=OFF > $fz.cmake.log 2>&1 &&
+     cmake --build $fz -j "$jobs" --target fuzz_native fuzz_make_corpus > $fz.build.log 2>&1; then
+    rm -rf $fz/corpus && mkdir -p $fz/corpus && $fz/fuzz_make_corpus $fz/corpus && cp data/models/*.grum $fz/corpus/
+    if $fz/fuzz_native -max_total_time=30 -max_len=4096 -timeout=10 -print_final_stats=1 $fz/corpus > $fz/fuzz.log 2>&1; then
+      grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' $fz/fuzz.log || tail -n 2 $fz/fuzz.log
+    else
+      tail -n 40 $fz/fuzz.log; echo "the fuzzer found a crash (reproducer: $fz/crash-*)"; status=1
+    fi
+  else
+    cat $fz.cmake.log $fz.build.log | tail -n 30; echo "building the fuzzer failed"; status=1
+  fi
+else
+  echo "clang with libFuzzer not found: fuzzing skipped"
+fi
 echo "total: $passed passed, $failed failed"
 exit $status
