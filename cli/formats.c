@@ -8,6 +8,18 @@ static int native_probe(const unsigned char *head, size_t n) {
     return n >= 4 && memcmp(head, "GRUM", 4) == 0;
 }
 
+/* Keras: an HDF5 file (model.save('x.h5')) or a .keras zip; the library
+ * answers GRU_E_UNSUPPORTED when it was built without HDF5/libzip/cJSON. */
+static int h5_probe(const unsigned char *head, size_t n) {
+    return n >= 8 && memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+static int zip_probe(const unsigned char *head, size_t n) {
+    return n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+}
+static gru_status keras_load(const char *path, gru_model **out) {
+    return gru_keras_load(path, GRU_F32, NULL, out, NULL);
+}
+
 #ifdef GRU_CLI_HAVE_TORCH_ONNX /* io/torch_onnx.cmake links gru_io_torch_onnx */
 static int safetensors_probe(const unsigned char *head, size_t n) {
     return n >= 9 && head[8] == '{' && head[6] == 0 && head[7] == 0;
@@ -28,9 +40,9 @@ static gru_status onnx_load(const char *path, gru_model **out) {
 static const gru_cli_format formats[] = {
     {"native", "libgru's own format (docs/FORMAT-native.md)", ".grum", native_probe,
      gru_model_load_path, gru_model_save_path},
-    /* Loaders in io/ add their entries here, e.g.
-     * {"keras-h5", "Keras HDF5 (model.save('x.h5'))", ".h5 .hdf5", h5_probe, gru_io_load_h5,
-     *  NULL}, */
+    {"keras-h5", "Keras HDF5 whole model (model.save('x.h5'), tf.keras, tf-keras, Keras 3)",
+     ".h5 .hdf5", h5_probe, keras_load, NULL},
+    {"keras", "Keras v3 zip (model.save('x.keras'))", ".keras", zip_probe, keras_load, NULL},
 #ifdef GRU_CLI_HAVE_TORCH_ONNX
     {"torch-safetensors", "PyTorch nn.GRU/nn.GRUCell state_dict (.safetensors)", ".safetensors",
      safetensors_probe, torch_load, NULL},

@@ -1,7 +1,7 @@
 /* Keras files (io/): real files written by tools/oracle/keras_files.py
  * (tf-keras 2.21 and Keras 3) are loaded and the whole model's outputs, and
- * each GRU layer's, compared with Keras' (families `files` and `files_bad`
- * under the golden directory; data files in files/data/). Error metric as
+ * each GRU layer's, compared with Keras' (families `keras` and `keras_bad`
+ * under the golden directory; data files in keras/data/). Error metric as
  * tests/test_golden.c: max |got - want| / max(|want|, 1) <= 2e-6 (float32
  * models, recurrent bound). Also the JSON config API (both serializer
  * shapes, unknown keys, wrong types, round trips, Keras 3 hard_sigmoid).
@@ -185,7 +185,7 @@ static int bad_case(const golden *g, const char *data_dir, char *msg, size_t len
 static void run_files(const char *family, int bad) {
     char dir[600], data[700], name[400];
     snprintf(dir, sizeof dir, "%s/%s", tr_golden_dir(), family);
-    snprintf(data, sizeof data, "%s/files/data", tr_golden_dir());
+    snprintf(data, sizeof data, "%s/keras/data", tr_golden_dir());
     char **paths;
     const size_t n = golden_list(dir, &paths);
     golden_worst w;
@@ -351,6 +351,6 @@ void tests_keras_files(void) {
     TR_RUN(keras_config_wrong_types);
     TR_RUN(keras_config_roundtrip);
     TR_RUN(keras_model_config_errors);
-    run_files("files", 0);
-    run_files("files_bad", 1);
+    run_files("keras", 0);
+    run_files("keras_bad", 1);
 }

@@ -156,7 +156,7 @@ echo "== demo"
 build/release/gru_demo | tail -n 2
 echo "== cli (gru info/run/convert, exit codes)"
 bash tests/cli_test.sh build/release/gru | tail -n 12 || { echo "the gru command failed its checks"; status=1; }
-echo "== fuzz (native model reader, 30 s)"
+echo "== fuzz (native model reader 30 s, the other readers 10 s each)"
 if command -v clang >/dev/null && printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { (void)d; (void)n; return 0; }\n' |
    clang -x c -fsanitize=fuzzer - -o build/fuzz-probe >/dev/null 2>&1; then
   fz=build/fuzz
@@ -169,6 +169,24 @@ if command -v clang >/dev/null && printf 'int LLVMFuzzerTestOneInput(const char 
     else
       tail -n 40 $fz/fuzz.log; echo "the fuzzer found a crash (reproducer: $fz/crash-*)"; status=1
     fi
+    # the other readers, 10 s each, seeded from the goldens' files when present
+    for t in fuzz_npy fuzz_keras_json fuzz_safetensors fuzz_onnx; do
+      if cmake --build $fz -j "$jobs" --target $t > $fz.$t.log 2>&1; then
+        mkdir -p $fz/corpus-$t
+        case $t in
+          fuzz_keras_json) find "$golden_dir/keras/data" -name '*.json' -exec cp {} $fz/corpus-$t/ \; 2>/dev/null || true ;;
+          fuzz_safetensors) find "$golden_dir/files" tests/golden/files -name '*.safetensors' -exec cp {} $fz/corpus-$t/ \; 2>/dev/null || true ;;
+          fuzz_onnx) find "$golden_dir/files" tests/golden/files -name '*.onnx' -exec cp {} $fz/corpus-$t/ \; 2>/dev/null || true ;;
+        esac
+        if $fz/$t -max_total_time=10 -timeout=10 -print_final_stats=1 $fz/corpus-$t > $fz/$t.log 2>&1; then
+          echo "$t: $(grep -E '^stat::number_of_executed_units' $fz/$t.log | awk '{print $2}') executions, no crash"
+        else
+          tail -n 30 $fz/$t.log; echo "$t found a crash"; status=1
+        fi
+      else
+        echo "$t: not built here (its reader's dependency is missing), skipped"
+      fi
+    done
   else
     cat $fz.cmake.log $fz.build.log | tail -n 30; echo "building the fuzzer failed"; status=1
   fi

@@ -1,7 +1,7 @@
 """Real Keras files + goldens for tests/test_keras_files.c.
 
-Writes <out>/files/<case>.golden (family `files`) and <out>/files_bad/*.golden
-(family `files_bad`), with the Keras files themselves in <out>/files/data/.
+Writes <out>/keras/<case>.golden (family `keras`) and <out>/keras_bad/*.golden
+(family `keras_bad`), with the Keras files themselves in <out>/keras/data/.
 
   python3 tools/oracle/keras_files.py --out DIR [--keras3-python PY]
 
@@ -12,12 +12,12 @@ e.g. a venv with `pip install keras tensorflow-cpu==2.21.*`) writes .keras and
 its legacy .h5. Both Keras save a model whose GRU uses hard_sigmoid, each with
 its own meaning of it.
 
-files golden meta: kind files, case, keras (2|3), keras_version, loader
+keras golden meta: kind keras, case, keras (2|3), keras_version, loader
 (load | json_weights), file (name under data/), weights (json_weights: the
 weights file; none otherwise), n_inputs, n_outputs, extra (comma-separated
 GRU / Bidirectional layer names, or none). Arrays: x<k> (f32; ids for
 Embedding inputs as floats), y<k> (model outputs), g<k> (output of the
-layer extra[k]). files_bad meta: kind files_bad, case, loader, file,
+layer extra[k]). keras_bad meta: kind keras_bad, case, loader, file,
 weights, status (GRU_E_...), needle (a word the message must hold).
 """
 
@@ -118,9 +118,9 @@ def make_inputs(model, rng):
 
 
 def run_part(keras, k3, out_dir):
-    data = os.path.join(out_dir, "files", "data")
+    data = os.path.join(out_dir, "keras", "data")
     os.makedirs(data, exist_ok=True)
-    os.makedirs(os.path.join(out_dir, "files_bad"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "keras_bad"), exist_ok=True)
     tag = "k3" if k3 else "tfk"
     rng = np.random.default_rng(3 if k3 else 2)
     written = []
@@ -151,7 +151,7 @@ def run_part(keras, k3, out_dir):
             files.append(("keras", "load", base + ".keras", None))
         for kind, loader, fname, wname in files:
             g = Golden()
-            g.add_meta("kind", "files")
+            g.add_meta("kind", "keras")
             g.add_meta("case", "%s_%s" % (base, kind))
             g.add_meta("keras", 3 if k3 else 2)
             g.add_meta("keras_version", keras.__version__)
@@ -167,7 +167,7 @@ def run_part(keras, k3, out_dir):
                 g.add_array("y%d" % k, y, "f32")
             for k, y in enumerate(gs):
                 g.add_array("g%d" % k, y, "f32")
-            with open(os.path.join(out_dir, "files", "%s_%s.golden" % (base, kind)), "w") as f:
+            with open(os.path.join(out_dir, "keras", "%s_%s.golden" % (base, kind)), "w") as f:
                 f.write(g.text())
             written.append(fname)
     if not k3:
@@ -177,14 +177,14 @@ def run_part(keras, k3, out_dir):
 
 def bad_golden(out_dir, case, loader, fname, wname, status, needle):
     g = Golden()
-    g.add_meta("kind", "files_bad")
+    g.add_meta("kind", "keras_bad")
     g.add_meta("case", case)
     g.add_meta("loader", loader)
     g.add_meta("file", fname)
     g.add_meta("weights", wname)
     g.add_meta("status", status)
     g.add_meta("needle", needle)
-    with open(os.path.join(out_dir, "files_bad", case + ".golden"), "w") as f:
+    with open(os.path.join(out_dir, "keras_bad", case + ".golden"), "w") as f:
         f.write(g.text())
 
 
@@ -282,7 +282,7 @@ def main():
     a = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if a.part == "all":
-        for d in ("files", "files_bad"):
+        for d in ("keras", "keras_bad"):
             shutil.rmtree(os.path.join(a.out, d), ignore_errors=True)
     if a.part in ("all", "tfk"):
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
