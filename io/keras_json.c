@@ -349,27 +349,41 @@ static gru_status parse_text(const char *json, size_t len, cJSON **root, const c
     return GRU_OK;
 }
 
-gru_status gru_keras_cell_config_from_json(const char *json, size_t len, int64_t input_dim,
-                                           int keras_major, gru_cell_config *cfg) {
-    static const char fn[] = "gru_keras_cell_config_from_json";
-    if (!cfg) return GK_FAIL(GRU_E_NULL, "%s: argument 'cfg' is NULL", fn);
+/* The common start of the two *_config_from_json calls: cfg (has_cfg) and
+ * input_dim checked, the text parsed, the (unwrapped) config an object with
+ * a 'units' key. On success *root (to be deleted by the caller) holds it and
+ * *c is the config; on failure nothing is left allocated. */
+static gru_status open_config(const char *json, size_t len, int64_t input_dim, int has_cfg,
+                              cJSON **root, const cJSON **c, const char *fn) {
+    if (!has_cfg) return GK_FAIL(GRU_E_NULL, "%s: argument 'cfg' is NULL", fn);
     if (input_dim <= 0)
         return GK_FAIL(GRU_E_ARG, "%s: argument 'input_dim' must be > 0, got %lld", fn,
                        (long long)input_dim);
-    cJSON *root;
-    gru_status st = parse_text(json, len, &root, fn);
+    gru_status st = parse_text(json, len, root, fn);
     if (st) return st;
-    const cJSON *c = unwrap(root);
-    if (!cJSON_IsObject(c)) {
-        st = GK_FAIL(GRU_E_FORMAT, "%s: the config must be an object, got %s", fn, jtype(c));
-    } else {
-        gru_cell_config tmp;
-        gru_cell_config_init(&tmp, 1, input_dim);
-        const cJSON *u = jget(c, "units");
-        if (!u) st = GK_FAIL(GRU_E_FORMAT, "%s: key 'units' is missing", fn);
-        else st = cell_from(c, keras_major, &tmp, fn);
-        if (!st) *cfg = tmp;
+    *c = unwrap(*root);
+    if (!cJSON_IsObject(*c))
+        st = GK_FAIL(GRU_E_FORMAT, "%s: the config must be an object, got %s", fn, jtype(*c));
+    else if (!jget(*c, "units"))
+        st = GK_FAIL(GRU_E_FORMAT, "%s: key 'units' is missing", fn);
+    if (st) {
+        cJSON_Delete(*root);
+        *root = NULL;
     }
+    return st;
+}
+
+gru_status gru_keras_cell_config_from_json(const char *json, size_t len, int64_t input_dim,
+                                           int keras_major, gru_cell_config *cfg) {
+    static const char fn[] = "gru_keras_cell_config_from_json";
+    cJSON *root = NULL;
+    const cJSON *c = NULL;
+    gru_status st = open_config(json, len, input_dim, cfg != NULL, &root, &c, fn);
+    if (st) return st;
+    gru_cell_config tmp;
+    gru_cell_config_init(&tmp, 1, input_dim);
+    st = cell_from(c, keras_major, &tmp, fn);
+    if (!st) *cfg = tmp;
     cJSON_Delete(root);
     return st;
 }
@@ -377,23 +391,14 @@ gru_status gru_keras_cell_config_from_json(const char *json, size_t len, int64_t
 gru_status gru_keras_layer_config_from_json(const char *json, size_t len, int64_t input_dim,
                                             int keras_major, gru_layer_config *cfg) {
     static const char fn[] = "gru_keras_layer_config_from_json";
-    if (!cfg) return GK_FAIL(GRU_E_NULL, "%s: argument 'cfg' is NULL", fn);
-    if (input_dim <= 0)
-        return GK_FAIL(GRU_E_ARG, "%s: argument 'input_dim' must be > 0, got %lld", fn,
-                       (long long)input_dim);
-    cJSON *root;
-    gru_status st = parse_text(json, len, &root, fn);
+    cJSON *root = NULL;
+    const cJSON *c = NULL;
+    gru_status st = open_config(json, len, input_dim, cfg != NULL, &root, &c, fn);
     if (st) return st;
-    const cJSON *c = unwrap(root);
-    if (!cJSON_IsObject(c)) {
-        st = GK_FAIL(GRU_E_FORMAT, "%s: the config must be an object, got %s", fn, jtype(c));
-    } else {
-        gru_layer_config tmp;
-        gru_layer_config_init(&tmp, 1, input_dim);
-        if (!jget(c, "units")) st = GK_FAIL(GRU_E_FORMAT, "%s: key 'units' is missing", fn);
-        else st = layer_from(c, keras_major, &tmp, fn);
-        if (!st) *cfg = tmp;
-    }
+    gru_layer_config tmp;
+    gru_layer_config_init(&tmp, 1, input_dim);
+    st = layer_from(c, keras_major, &tmp, fn);
+    if (!st) *cfg = tmp;
     cJSON_Delete(root);
     return st;
 }

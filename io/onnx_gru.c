@@ -500,6 +500,21 @@ static gru_status do_gru(rctx *c, const Onnx__NodeProto *n) {
             in->input.shape[0] = H;
         }
     }
+    /* input: x (node 0) or the previous layer (its output, or a Concatenate
+     * of a Bidirectional one's two outputs, added here before the layer) */
+    size_t input = 0;
+    if (k > 0 && o->ly[k - 1].D == 2) {
+        gru_model_node *cat = &c->nodes[c->n_nodes];
+        gru_model_node_init(cat, GRU_NODE_CONCATENATE, "concat");
+        cat->n_inputs = 2;
+        cat->inputs[0].node = (size_t)o->ly[k - 1].node;
+        cat->inputs[1].node = (size_t)o->ly[k - 1].node;
+        cat->inputs[1].port = 1;
+        c->n_nodes++;
+        input = c->n_nodes - 1;
+    } else if (k > 0) {
+        input = (size_t)o->ly[k - 1].node;
+    }
     gru_model_node *nd = &c->nodes[c->n_nodes];
     snprintf(c->node_names[k], sizeof c->node_names[k], "gru_%d", k);
     gru_model_node_init(nd, D == 2 ? GRU_NODE_BIDIRECTIONAL : GRU_NODE_GRU, c->node_names[k]);
@@ -527,35 +542,7 @@ static gru_status do_gru(rctx *c, const Onnx__NodeProto *n) {
     } else {
         nd->gru = lc;
     }
-    /* input: x (node 0) or the previous layer (its output, or a Concatenate) */
-    if (k == 0) nd->inputs[0].node = 0;
-    else if (o->ly[k - 1].D == 2) {
-        gru_model_node *cat = nd;
-        gru_model_node_init(cat, GRU_NODE_CONCATENATE, "concat");
-        cat->n_inputs = 2;
-        cat->inputs[0].node = (size_t)o->ly[k - 1].node;
-        cat->inputs[1].node = (size_t)o->ly[k - 1].node;
-        cat->inputs[1].port = 1;
-        c->n_nodes++;
-        nd = &c->nodes[c->n_nodes];
-        gru_model_node_init(nd, D == 2 ? GRU_NODE_BIDIRECTIONAL : GRU_NODE_GRU, c->node_names[k]);
-        if (D == 2) {
-            gru_bidirectional_config_init(&nd->bidirectional, H, F);
-            nd->bidirectional.layer = lc;
-            nd->bidirectional.merge_mode = GRU_MERGE_NONE;
-            gru_layer_config bl = lc;
-            bl.go_backwards = true;
-            bl.cell.recurrent_activation = act[1][0];
-            bl.cell.activation = act[1][1];
-            nd->bidirectional.has_backward_layer = true;
-            nd->bidirectional.backward_layer = bl;
-        } else {
-            nd->gru = lc;
-        }
-        nd->inputs[0].node = c->n_nodes - 1;
-    } else {
-        nd->inputs[0].node = (size_t)o->ly[k - 1].node;
-    }
+    nd->inputs[0].node = input;
     nd->n_inputs = 1;
     if (ly->h0_node >= 0)
         for (int d = 0; d < D; d++) nd->inputs[nd->n_inputs++].node = (size_t)(ly->h0_node + d);

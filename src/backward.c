@@ -153,14 +153,9 @@ gru_status gru_layer_tape_size(const gru_layer *l, int64_t batch, int64_t steps,
     gru_status s = gru__layer_check(l, fn);
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
+    if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
     tape_plan p;
-    if (!tape_layout(l, batch, steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)batch, (long long)steps);
+    if (!tape_layout(l, batch, steps, &p)) return gru__overflow(msg, batch, steps, fn);
     *bytes = p.total;
     return GRU_OK;
 }
@@ -174,18 +169,13 @@ gru_status gru_layer_forward_train(gru_layer *l, gru_dtype dtype, const gru_seq 
     char *msg = l->msg;
     if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
     if (!tape) return gru__fail(GRU_E_NULL, msg, "%s: argument 'tape' is NULL", fn);
-    if (((uintptr_t)tape % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'tape' must be aligned to 64 bytes", fn);
-    if (in->batch <= 0 || in->steps <= 0)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
-                         fn, (long long)in->batch, (long long)in->steps);
+    if ((s = gru__aligned64_check(msg, tape, "tape", fn))) return s;
+    if ((s = gru__seq_sizes_check(msg, in, fn))) return s;
     tape_plan p;
     if (!tape_layout(l, in->batch, in->steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)in->batch, (long long)in->steps);
-    if (tape_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: tape has %zu bytes, needs %zu (gru_layer_tape_size)",
-                         fn, tape_bytes, p.total);
+        return gru__overflow(msg, in->batch, in->steps, fn);
+    if ((s = gru__bytes_check(msg, "tape", tape_bytes, p.total, "gru_layer_tape_size", fn)))
+        return s;
     char *t = tape;
     tape_hdr *hdr = (tape_hdr *)t;
     hdr->magic = 0;
@@ -219,10 +209,7 @@ gru_status gru_layer_backward_workspace_size(const gru_layer *l, int64_t batch, 
     gru_status s = gru__layer_check(l, fn);
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
+    if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
     if ((uint64_t)batch > SIZE_MAX / (4 * l->cell->U * l->cell->elem + 1))
         return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld overflows size_t", fn, (long long)batch);
     *bytes = bwd_ws_bytes(l, (size_t)batch);
@@ -249,31 +236,21 @@ gru_status gru_layer_backward(gru_layer *l, gru_dtype dtype, const gru_seq *in, 
     if (s) return s;
     char *msg = l->msg;
     gru_cell *cell = l->cell;
-    if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
-    if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' is NULL", fn);
-    if (!tape) return gru__fail(GRU_E_NULL, msg, "%s: argument 'tape' is NULL", fn);
-    if (!d_output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'd_output' is NULL", fn);
+    if ((s = gru__backward_args(msg, in, tape, d_output, fn))) return s;
     if (!workspace) return gru__fail(GRU_E_NULL, msg, "%s: argument 'workspace' is NULL", fn);
     if (dtype != cell->cfg.dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the layer's dtype %s, got %d",
                          fn, cell->cfg.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64", (int)dtype);
     const tape_hdr *hdr = tape;
-    if (hdr->magic != GRU__TAPE_MAGIC)
-        return gru__fail(GRU_E_STATE, msg, "%s: argument 'tape' holds no recorded forward call "
-                                           "(run gru_layer_forward_train first)", fn);
-    if (hdr->batch != in->batch || hdr->steps != in->steps)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: the tape recorded batch %lld x steps %lld, 'in' has "
-                                           "%lld x %lld", fn, (long long)hdr->batch,
-                         (long long)hdr->steps, (long long)in->batch, (long long)in->steps);
-    if (in->mask && in->lengths)
-        return gru__fail(GRU_E_ARG, msg, "%s: give in->mask or in->lengths, not both", fn);
+    if ((s = gru__tape_check(msg, hdr->magic, GRU__TAPE_MAGIC, hdr->batch, hdr->steps, in,
+                             "gru_layer_forward_train", fn)))
+        return s;
     if ((s = grads_check(cell, grads, msg, fn)) || (s = acts_check(cell, msg, fn))) return s;
     const size_t need = bwd_ws_bytes(l, (size_t)in->batch);
-    if (ws_bytes < need)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_layer_backward_workspace_size)", fn, ws_bytes, need);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, need,
+                              "gru_layer_backward_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
     tape_plan p;
     tape_layout(l, in->batch, in->steps, &p);
     const char *t = tape;

@@ -268,14 +268,9 @@ gru_status gru_bidirectional_workspace_size(const gru_bidirectional *bi, int64_t
     gru_status s = gru__bi_check(bi, fn);
     if (s) return s;
     char *msg = ((gru_bidirectional *)bi)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
+    if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
     bi_ws p;
-    if (!ws_plan(bi, batch, steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)batch, (long long)steps);
+    if (!ws_plan(bi, batch, steps, &p)) return gru__overflow(msg, batch, steps, fn);
     *bytes = p.total;
     return GRU_OK;
 }
@@ -304,9 +299,8 @@ gru_status gru__bi_call_check(gru_bidirectional *bi, gru_dtype dtype, const gru_
     if (dtype != cf->cell.dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the layers' dtype %s, got %d",
                          fn, cf->cell.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64", (int)dtype);
-    if (in->batch <= 0 || in->steps <= 0)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
-                         fn, (long long)in->batch, (long long)in->steps);
+    gru_status s = gru__seq_sizes_check(msg, in, fn);
+    if (s) return s;
     if (cf->return_state) {
         for (int k = 0; k < 2; k++)
             if (!io || !io[k].state_out)
@@ -337,14 +331,11 @@ gru_status gru_bidirectional_forward(gru_bidirectional *bi, gru_dtype dtype, con
                                 "workspace", fn)))
         return s;
     bi_ws p;
-    if (!ws_plan(bi, in->batch, in->steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)in->batch, (long long)in->steps);
-    if (ws_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_bidirectional_workspace_size)", fn, ws_bytes, p.total);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+    if (!ws_plan(bi, in->batch, in->steps, &p)) return gru__overflow(msg, in->batch, in->steps, fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, p.total,
+                              "gru_bidirectional_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
 
     char *ws = workspace;
     const int seq = cf->return_sequences;

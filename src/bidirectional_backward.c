@@ -69,20 +69,12 @@ static int tape_plan(const gru_bidirectional *bi, int64_t batch, int64_t steps, 
 static gru_status size_args(const gru_bidirectional *bi, int64_t batch, int64_t steps,
                             const size_t *bytes, const char *fn) {
     gru_status s = gru__bi_check(bi, fn);
-    if (s) return s;
-    char *msg = ((gru_bidirectional *)bi)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
-    return GRU_OK;
+    return s ? s : gru__size_args(((gru_bidirectional *)bi)->msg, bytes, batch, steps, fn);
 }
 
 static gru_status overflow(const gru_bidirectional *bi, int64_t batch, int64_t steps,
                            const char *fn) {
-    return gru__fail(GRU_E_OVERFLOW, ((gru_bidirectional *)bi)->msg,
-                     "%s: batch %lld x steps %lld overflows size_t", fn, (long long)batch,
-                     (long long)steps);
+    return gru__overflow(((gru_bidirectional *)bi)->msg, batch, steps, fn);
 }
 
 gru_status gru_bidirectional_tape_size(const gru_bidirectional *bi, int64_t batch, int64_t steps,
@@ -106,13 +98,12 @@ gru_status gru_bidirectional_forward_train(gru_bidirectional *bi, gru_dtype dtyp
     char *msg = bi->msg;
     if ((s = gru__bi_call_check(bi, dtype, in, io, output, output_backward, tape, "tape", fn)))
         return s;
-    if (((uintptr_t)tape % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'tape' must be aligned to 64 bytes", fn);
+    if ((s = gru__aligned64_check(msg, tape, "tape", fn))) return s;
     bi_tape p;
     if (!tape_plan(bi, in->batch, in->steps, &p)) return overflow(bi, in->batch, in->steps, fn);
-    if (tape_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: tape has %zu bytes, needs %zu "
-                                           "(gru_bidirectional_tape_size)", fn, tape_bytes, p.total);
+    if ((s = gru__bytes_check(msg, "tape", tape_bytes, p.total, "gru_bidirectional_tape_size",
+                              fn)))
+        return s;
     char *t = tape;
     bi_tape_hdr *hdr = (bi_tape_hdr *)t;
     hdr->magic = 0;
@@ -204,10 +195,7 @@ gru_status gru_bidirectional_backward(gru_bidirectional *bi, gru_dtype dtype, co
     if (s) return s;
     char *msg = bi->msg;
     const gru_layer_config *cf = &bi->cfg[0];
-    if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
-    if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' is NULL", fn);
-    if (!tape) return gru__fail(GRU_E_NULL, msg, "%s: argument 'tape' is NULL", fn);
-    if (!d_output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'd_output' is NULL", fn);
+    if ((s = gru__backward_args(msg, in, tape, d_output, fn))) return s;
     if (bi->merge == GRU_MERGE_NONE && !d_output_backward)
         return gru__fail(GRU_E_NULL, msg,
                          "%s: with merge_mode None, argument 'd_output_backward' (the gradient "
@@ -223,15 +211,9 @@ gru_status gru_bidirectional_backward(gru_bidirectional *bi, gru_dtype dtype, co
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the layers' dtype %s, got %d",
                          fn, cf->cell.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64", (int)dtype);
     const bi_tape_hdr *hdr = tape;
-    if (hdr->magic != GRU__BI_TAPE_MAGIC)
-        return gru__fail(GRU_E_STATE, msg, "%s: argument 'tape' holds no recorded forward call "
-                                           "(run gru_bidirectional_forward_train first)", fn);
-    if (hdr->batch != in->batch || hdr->steps != in->steps)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: the tape recorded batch %lld x steps %lld, 'in' has "
-                                           "%lld x %lld", fn, (long long)hdr->batch,
-                         (long long)hdr->steps, (long long)in->batch, (long long)in->steps);
-    if (in->mask && in->lengths)
-        return gru__fail(GRU_E_ARG, msg, "%s: give in->mask or in->lengths, not both", fn);
+    if ((s = gru__tape_check(msg, hdr->magic, GRU__BI_TAPE_MAGIC, hdr->batch, hdr->steps, in,
+                             "gru_bidirectional_forward_train", fn)))
+        return s;
     /* Both layers' grads are checked before either gets anything added. */
     for (int k = 0; k < 2; k++) {
         char where[64];
@@ -242,12 +224,10 @@ gru_status gru_bidirectional_backward(gru_bidirectional *bi, gru_dtype dtype, co
     bi_tape tp;
     if (!bws_plan(bi, in->batch, in->steps, &p) || !tape_plan(bi, in->batch, in->steps, &tp))
         return overflow(bi, in->batch, in->steps, fn);
-    if (ws_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_bidirectional_backward_workspace_size)", fn,
-                         ws_bytes, p.total);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, p.total,
+                              "gru_bidirectional_backward_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
 
     const char *t = tape;
     char *ws = workspace;

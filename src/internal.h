@@ -56,6 +56,30 @@ static inline void gru__st(gru_dtype dt, void *p, size_t i, double v) {
 gru_status gru__tensor_args(const char *fn, gru_dtype dtype, size_t ndim, const size_t *shape,
                             const void *w, size_t *count);
 
+/* Argument checks shared by the layer, Bidirectional and stack calls, for
+ * function fn; msg is the handle's message buffer. Each returns GRU_OK or
+ * the failure it recorded. */
+/* A *_size query: 'bytes' non-NULL, then batch and steps > 0 (GRU_E_ARG). */
+gru_status gru__size_args(char *msg, const size_t *bytes, int64_t batch, int64_t steps,
+                          const char *fn);
+/* GRU_E_OVERFLOW: "batch x steps overflows size_t". */
+gru_status gru__overflow(char *msg, int64_t batch, int64_t steps, const char *fn);
+/* in->batch and in->steps > 0 (GRU_E_SHAPE). */
+gru_status gru__seq_sizes_check(char *msg, const gru_seq *in, const char *fn);
+/* Caller buffer `name` (tape, workspace): 64-byte aligned; and of at least
+ * need bytes (size_fn: the query that tells the size). */
+gru_status gru__aligned64_check(char *msg, const void *buf, const char *name, const char *fn);
+gru_status gru__bytes_check(char *msg, const char *name, size_t have, size_t need,
+                            const char *size_fn, const char *fn);
+/* A backward call's first arguments: in, in->x, tape and d_output non-NULL. */
+gru_status gru__backward_args(char *msg, const gru_seq *in, const void *tape,
+                              const void *d_output, const char *fn);
+/* A backward call's tape header (magic, batch, steps) against the one
+ * forward_fn writes and against in; then in->mask and in->lengths not both. */
+gru_status gru__tape_check(char *msg, uint64_t magic, uint64_t want_magic, int64_t batch,
+                           int64_t steps, const gru_seq *in, const char *forward_fn,
+                           const char *fn);
+
 /* Validate a dtype value; 1 if valid. */
 static inline int gru__dtype_ok(gru_dtype dt) { return dt == GRU_F32 || dt == GRU_F64; }
 

@@ -176,19 +176,13 @@ gru_status gru__layer_ws_plan(const gru_layer *l, int64_t batch, int64_t steps, 
 
 gru_status gru_layer_workspace_size(const gru_layer *l, int64_t batch, int64_t steps,
                                     size_t *bytes) {
-    gru_status s = gru__layer_check(l, "gru_layer_workspace_size");
+    static const char fn[] = "gru_layer_workspace_size";
+    gru_status s = gru__layer_check(l, fn);
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "gru_layer_workspace_size: argument 'bytes' is NULL");
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg,
-                         "gru_layer_workspace_size: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         (long long)batch, (long long)steps);
+    if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
     gru__layer_ws p;
-    if (gru__layer_ws_plan(l, batch, steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg,
-                         "gru_layer_workspace_size: batch %lld x steps %lld overflows size_t",
-                         (long long)batch, (long long)steps);
+    if (gru__layer_ws_plan(l, batch, steps, &p)) return gru__overflow(msg, batch, steps, fn);
     *bytes = p.total;
     return GRU_OK;
 }
@@ -240,9 +234,7 @@ gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq 
     if (dtype != cell->cfg.dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the layer's dtype %s, got %d",
                          fn, cell->cfg.dtype == GRU_F32 ? "GRU_F32" : "GRU_F64", (int)dtype);
-    if (in->batch <= 0 || in->steps <= 0)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
-                         fn, (long long)in->batch, (long long)in->steps);
+    if ((s = gru__seq_sizes_check(msg, in, fn))) return s;
     if (in->mask && in->lengths)
         return gru__fail(GRU_E_ARG, msg, "%s: give in->mask or in->lengths, not both", fn);
     if (training != GRU_TRAINING_NONE && training != GRU_TRAINING_FALSE &&
@@ -264,13 +256,11 @@ gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq 
     }
     gru__layer_ws plan;
     if (gru__layer_ws_plan(l, in->batch, in->steps, &plan))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)in->batch, (long long)in->steps);
-    if (ws_bytes < plan.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_layer_workspace_size)", fn, ws_bytes, plan.total);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+        return gru__overflow(msg, in->batch, in->steps, fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, plan.total,
+                              "gru_layer_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
 
     /* Dropout masks: Keras resets the cell's masks at the start of every
      * layer call and draws them once for the call. */

@@ -239,14 +239,9 @@ gru_status gru_stack_workspace_size(const gru_stack *st, int64_t batch, int64_t 
     gru_status s = gru__stack_check(st, fn);
     if (s) return s;
     char *msg = ((gru_stack *)st)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
+    if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
     stack_ws p;
-    if (!ws_plan(st, batch, steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)batch, (long long)steps);
+    if (!ws_plan(st, batch, steps, &p)) return gru__overflow(msg, batch, steps, fn);
     *bytes = p.total;
     return GRU_OK;
 }
@@ -264,9 +259,8 @@ gru_status gru__stack_call_check(gru_stack *st, gru_dtype dtype, const gru_seq *
     if (dtype != st->dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the stack's dtype %s, got %d",
                          fn, gru__stack_dtype_name(st->dtype), (int)dtype);
-    if (in->batch <= 0 || in->steps <= 0)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
-                         fn, (long long)in->batch, (long long)in->steps);
+    gru_status s = gru__seq_sizes_check(msg, in, fn);
+    if (s) return s;
     for (size_t i = 0; i < st->n; i++) {
         const gru_layer_config *c = &st->items[i].cfg;
         if (c->stateful && in->batch != c->batch_size)
@@ -288,14 +282,11 @@ gru_status gru_stack_forward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
      * has run is checked up front. */
     if ((s = gru__stack_call_check(st, dtype, in, output, workspace, "workspace", fn))) return s;
     stack_ws p;
-    if (!ws_plan(st, in->batch, in->steps, &p))
-        return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
-                         (long long)in->batch, (long long)in->steps);
-    if (ws_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_stack_workspace_size)", fn, ws_bytes, p.total);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+    if (!ws_plan(st, in->batch, in->steps, &p)) return gru__overflow(msg, in->batch, in->steps, fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, p.total,
+                              "gru_stack_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
 
     char *ws = workspace;
     const size_t ews = st->n > 1 ? p.buf[0] : p.total; /* the entries' region */

@@ -89,19 +89,11 @@ static int bws_plan(const gru_stack *st, int64_t batch, int64_t steps, stack_bws
 static gru_status size_args(const gru_stack *st, int64_t batch, int64_t steps,
                             const size_t *bytes, const char *fn) {
     gru_status s = gru__stack_check(st, fn);
-    if (s) return s;
-    char *msg = ((gru_stack *)st)->msg;
-    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
-    if (batch <= 0 || steps <= 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
-                         fn, (long long)batch, (long long)steps);
-    return GRU_OK;
+    return s ? s : gru__size_args(((gru_stack *)st)->msg, bytes, batch, steps, fn);
 }
 
 static gru_status overflow(const gru_stack *st, int64_t batch, int64_t steps, const char *fn) {
-    return gru__fail(GRU_E_OVERFLOW, ((gru_stack *)st)->msg,
-                     "%s: batch %lld x steps %lld overflows size_t", fn, (long long)batch,
-                     (long long)steps);
+    return gru__overflow(((gru_stack *)st)->msg, batch, steps, fn);
 }
 
 gru_status gru_stack_tape_size(const gru_stack *st, int64_t batch, int64_t steps, size_t *bytes) {
@@ -137,13 +129,11 @@ gru_status gru_stack_forward_train(gru_stack *st, gru_dtype dtype, const gru_seq
     if (s) return s;
     char *msg = st->msg;
     if ((s = gru__stack_call_check(st, dtype, in, output, tape, "tape", fn))) return s;
-    if (((uintptr_t)tape % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'tape' must be aligned to 64 bytes", fn);
+    if ((s = gru__aligned64_check(msg, tape, "tape", fn))) return s;
     size_t total;
     if (!tape_total(st, in->batch, in->steps, &total)) return overflow(st, in->batch, in->steps, fn);
-    if (tape_bytes < total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: tape has %zu bytes, needs %zu (gru_stack_tape_size)",
-                         fn, tape_bytes, total);
+    if ((s = gru__bytes_check(msg, "tape", tape_bytes, total, "gru_stack_tape_size", fn)))
+        return s;
     char *t = tape;
     stack_tape_hdr *hdr = (stack_tape_hdr *)t;
     hdr->magic = 0;
@@ -175,25 +165,16 @@ gru_status gru_stack_backward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
     gru_status s = gru__stack_check(st, fn);
     if (s) return s;
     char *msg = st->msg;
-    if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
-    if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' is NULL", fn);
-    if (!tape) return gru__fail(GRU_E_NULL, msg, "%s: argument 'tape' is NULL", fn);
-    if (!d_output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'd_output' is NULL", fn);
+    if ((s = gru__backward_args(msg, in, tape, d_output, fn))) return s;
     if (!grads) return gru__fail(GRU_E_NULL, msg, "%s: argument 'grads' is NULL", fn);
     if (!workspace) return gru__fail(GRU_E_NULL, msg, "%s: argument 'workspace' is NULL", fn);
     if (dtype != st->dtype)
         return gru__fail(GRU_E_DTYPE, msg, "%s: argument 'dtype' must be the stack's dtype %s, got %d",
                          fn, gru__stack_dtype_name(st->dtype), (int)dtype);
     const stack_tape_hdr *hdr = tape;
-    if (hdr->magic != GRU__STACK_TAPE_MAGIC)
-        return gru__fail(GRU_E_STATE, msg, "%s: argument 'tape' holds no recorded forward call "
-                                           "(run gru_stack_forward_train first)", fn);
-    if (hdr->batch != in->batch || hdr->steps != in->steps)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: the tape recorded batch %lld x steps %lld, 'in' has "
-                                           "%lld x %lld", fn, (long long)hdr->batch,
-                         (long long)hdr->steps, (long long)in->batch, (long long)in->steps);
-    if (in->mask && in->lengths)
-        return gru__fail(GRU_E_ARG, msg, "%s: give in->mask or in->lengths, not both", fn);
+    if ((s = gru__tape_check(msg, hdr->magic, GRU__STACK_TAPE_MAGIC, hdr->batch, hdr->steps, in,
+                             "gru_stack_forward_train", fn)))
+        return s;
     /* Every layer's grads are checked before any gets anything added. */
     size_t ng = 0;
     for (size_t i = 0; i < st->n; i++) {
@@ -208,12 +189,10 @@ gru_status gru_stack_backward(gru_stack *st, gru_dtype dtype, const gru_seq *in,
     }
     stack_bws p;
     if (!bws_plan(st, in->batch, in->steps, &p)) return overflow(st, in->batch, in->steps, fn);
-    if (ws_bytes < p.total)
-        return gru__fail(GRU_E_SHAPE, msg, "%s: workspace has %zu bytes, needs %zu "
-                                           "(gru_stack_backward_workspace_size)", fn, ws_bytes,
-                         p.total);
-    if (((uintptr_t)workspace % 64) != 0)
-        return gru__fail(GRU_E_ARG, msg, "%s: argument 'workspace' must be aligned to 64 bytes", fn);
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, p.total,
+                              "gru_stack_backward_workspace_size", fn)) ||
+        (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
+        return s;
 
     const char *t = tape;
     char *ws = workspace;

@@ -53,6 +53,65 @@ gru_status gru__fail_prefixed(gru_status s, char *handle_msg, const char *prefix
     return gru__fail(s, handle_msg, "%s: %s", prefix, inner);
 }
 
+gru_status gru__size_args(char *msg, const size_t *bytes, int64_t batch, int64_t steps,
+                          const char *fn) {
+    if (!bytes) return gru__fail(GRU_E_NULL, msg, "%s: argument 'bytes' is NULL", fn);
+    if (batch <= 0 || steps <= 0)
+        return gru__fail(GRU_E_ARG, msg, "%s: 'batch' and 'steps' must be > 0, got %lld and %lld",
+                         fn, (long long)batch, (long long)steps);
+    return GRU_OK;
+}
+
+gru_status gru__overflow(char *msg, int64_t batch, int64_t steps, const char *fn) {
+    return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld x steps %lld overflows size_t", fn,
+                     (long long)batch, (long long)steps);
+}
+
+gru_status gru__seq_sizes_check(char *msg, const gru_seq *in, const char *fn) {
+    if (in->batch <= 0 || in->steps <= 0)
+        return gru__fail(GRU_E_SHAPE, msg, "%s: in->batch and in->steps must be > 0, got %lld and %lld",
+                         fn, (long long)in->batch, (long long)in->steps);
+    return GRU_OK;
+}
+
+gru_status gru__aligned64_check(char *msg, const void *buf, const char *name, const char *fn) {
+    if (((uintptr_t)buf % 64) != 0)
+        return gru__fail(GRU_E_ARG, msg, "%s: argument '%s' must be aligned to 64 bytes", fn, name);
+    return GRU_OK;
+}
+
+gru_status gru__bytes_check(char *msg, const char *name, size_t have, size_t need,
+                            const char *size_fn, const char *fn) {
+    if (have < need)
+        return gru__fail(GRU_E_SHAPE, msg, "%s: %s has %zu bytes, needs %zu (%s)", fn, name, have,
+                         need, size_fn);
+    return GRU_OK;
+}
+
+gru_status gru__backward_args(char *msg, const gru_seq *in, const void *tape,
+                              const void *d_output, const char *fn) {
+    if (!in) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in' is NULL", fn);
+    if (!in->x) return gru__fail(GRU_E_NULL, msg, "%s: argument 'in->x' is NULL", fn);
+    if (!tape) return gru__fail(GRU_E_NULL, msg, "%s: argument 'tape' is NULL", fn);
+    if (!d_output) return gru__fail(GRU_E_NULL, msg, "%s: argument 'd_output' is NULL", fn);
+    return GRU_OK;
+}
+
+gru_status gru__tape_check(char *msg, uint64_t magic, uint64_t want_magic, int64_t batch,
+                           int64_t steps, const gru_seq *in, const char *forward_fn,
+                           const char *fn) {
+    if (magic != want_magic)
+        return gru__fail(GRU_E_STATE, msg, "%s: argument 'tape' holds no recorded forward call "
+                                           "(run %s first)", fn, forward_fn);
+    if (batch != in->batch || steps != in->steps)
+        return gru__fail(GRU_E_SHAPE, msg, "%s: the tape recorded batch %lld x steps %lld, 'in' has "
+                                           "%lld x %lld", fn, (long long)batch, (long long)steps,
+                         (long long)in->batch, (long long)in->steps);
+    if (in->mask && in->lengths)
+        return gru__fail(GRU_E_ARG, msg, "%s: give in->mask or in->lengths, not both", fn);
+    return GRU_OK;
+}
+
 size_t gru_dtype_size(gru_dtype dtype) {
     switch (dtype) {
     case GRU_F32: return sizeof(float);

@@ -258,6 +258,42 @@ int golden_layer_parse(const golden *g, golden_layer_case *c, char *msg, size_t 
     return 1;
 }
 
+int golden_optimizer_parse(const golden *g, gru_optimizer_config *c, const char *what, char *msg,
+                           size_t msglen) {
+    const char *kind = golden_meta(g, "optimizer");
+    gru_optimizer_kind k;
+    if (!kind) {
+        snprintf(msg, msglen, "golden lacks meta optimizer");
+        return 0;
+    }
+    if (strcmp(kind, "sgd") == 0) k = GRU_OPT_SGD;
+    else if (strcmp(kind, "adam") == 0) k = GRU_OPT_ADAM;
+    else if (strcmp(kind, "rmsprop") == 0) k = GRU_OPT_RMSPROP;
+    else if (strcmp(kind, "adagrad") == 0) k = GRU_OPT_ADAGRAD;
+    else {
+        snprintf(msg, msglen, "unknown optimizer %s", kind);
+        return 0;
+    }
+    if (gru_optimizer_config_init(c, k)) {
+        snprintf(msg, msglen, "%s: %s", what, gru_last_error());
+        return 0;
+    }
+    c->learning_rate = golden_meta_num(g, "learning_rate", c->learning_rate);
+    c->momentum = golden_meta_num(g, "momentum", c->momentum);
+    c->nesterov = golden_flag(g, "nesterov");
+    c->beta_1 = golden_meta_num(g, "beta_1", c->beta_1);
+    c->beta_2 = golden_meta_num(g, "beta_2", c->beta_2);
+    c->epsilon = golden_meta_num(g, "epsilon", c->epsilon);
+    c->amsgrad = golden_flag(g, "amsgrad");
+    c->rho = golden_meta_num(g, "rho", c->rho);
+    c->centered = golden_flag(g, "centered");
+    c->initial_accumulator_value =
+        golden_meta_num(g, "initial_accumulator_value", c->initial_accumulator_value);
+    const char *fx = golden_meta(g, "floatx");
+    c->lr_dtype = fx && strcmp(fx, "float64") == 0 ? GRU_F64 : GRU_F32;
+    return 1;
+}
+
 const golden_array *golden_get_n(const golden *g, const char *name, size_t n, char *msg,
                                  size_t msglen, int *bad) {
     const golden_array *a = golden_get(g, name);

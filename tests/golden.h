@@ -98,6 +98,14 @@ int golden_layer_parse(const golden *g, golden_layer_case *c, char *msg, size_t 
  * success; else 0 with msg and nothing left allocated. */
 int golden_layer_build(const golden *g, const golden_layer_case *c, gru_layer **layer,
                        gru_bidirectional **bi, char *msg, size_t msglen);
+/* ---- optimizer config (the `optimizer` and `train` families) ------------
+ * gru_optimizer_config_init for meta optimizer, then the hyperparameters
+ * both families record (learning_rate, momentum, nesterov, beta_1, beta_2,
+ * epsilon, amsgrad, rho, centered, initial_accumulator_value; absent ones
+ * keep the defaults) and lr_dtype from meta floatx. 1 on success; else 0
+ * with msg ("<what>: <error>" when config_init fails). */
+int golden_optimizer_parse(const golden *g, gru_optimizer_config *c, const char *what, char *msg,
+                           size_t msglen);
 /* Golden array `name` or NULL when absent; one present with another element
  * count than n sets *bad and msg. */
 const golden_array *golden_get_n(const golden *g, const char *name, size_t n, char *msg,

@@ -31,43 +31,15 @@ static double meta_or(const golden *g, const char *key, double def) {
     return golden_meta_num(g, key, def);
 }
 
+/* The shared hyperparameters (golden_optimizer_parse), then the ones only
+ * this family records. */
 static int parse_config(const golden *g, gru_optimizer_config *c, char *msg, size_t msglen) {
-    const char *kind = golden_meta(g, "optimizer");
-    gru_optimizer_kind k;
-    if (!kind) {
-        snprintf(msg, msglen, "golden lacks meta optimizer");
-        return 0;
-    }
-    if (strcmp(kind, "sgd") == 0) k = GRU_OPT_SGD;
-    else if (strcmp(kind, "adam") == 0) k = GRU_OPT_ADAM;
-    else if (strcmp(kind, "rmsprop") == 0) k = GRU_OPT_RMSPROP;
-    else if (strcmp(kind, "adagrad") == 0) k = GRU_OPT_ADAGRAD;
-    else {
-        snprintf(msg, msglen, "unknown optimizer %s", kind);
-        return 0;
-    }
-    if (gru_optimizer_config_init(c, k)) {
-        snprintf(msg, msglen, "config: %s", gru_last_error());
-        return 0;
-    }
-    c->learning_rate = meta_or(g, "learning_rate", c->learning_rate);
-    c->momentum = meta_or(g, "momentum", c->momentum);
-    c->nesterov = meta_or(g, "nesterov", 0) != 0;
-    c->beta_1 = meta_or(g, "beta_1", c->beta_1);
-    c->beta_2 = meta_or(g, "beta_2", c->beta_2);
-    c->epsilon = meta_or(g, "epsilon", c->epsilon);
-    c->amsgrad = meta_or(g, "amsgrad", 0) != 0;
+    if (!golden_optimizer_parse(g, c, "config", msg, msglen)) return 0;
     c->adaptive_epsilon = meta_or(g, "adaptive_epsilon", 0) != 0;
-    c->rho = meta_or(g, "rho", c->rho);
-    c->centered = meta_or(g, "centered", 0) != 0;
-    c->initial_accumulator_value =
-        meta_or(g, "initial_accumulator_value", c->initial_accumulator_value);
     c->clipnorm = meta_or(g, "clipnorm", 0);
     c->clipvalue = meta_or(g, "clipvalue", 0);
     c->global_clipnorm = meta_or(g, "global_clipnorm", 0);
     c->weight_decay = meta_or(g, "weight_decay", 0);
-    const char *fx = golden_meta(g, "floatx");
-    c->lr_dtype = fx && strcmp(fx, "float64") == 0 ? GRU_F64 : GRU_F32;
     return 1;
 }
 

@@ -46,41 +46,6 @@ static void *aligned64(golden_bufs *bb, size_t bytes) {
     return golden_keep(bb, aligned_alloc(64, (bytes + 63) / 64 * 64 + 64));
 }
 
-static int parse_opt(const golden *g, gru_optimizer_config *c, char *msg, size_t msglen) {
-    const char *kind = golden_meta(g, "optimizer");
-    gru_optimizer_kind k;
-    if (!kind) {
-        snprintf(msg, msglen, "golden lacks meta optimizer");
-        return 0;
-    }
-    if (strcmp(kind, "sgd") == 0) k = GRU_OPT_SGD;
-    else if (strcmp(kind, "adam") == 0) k = GRU_OPT_ADAM;
-    else if (strcmp(kind, "rmsprop") == 0) k = GRU_OPT_RMSPROP;
-    else if (strcmp(kind, "adagrad") == 0) k = GRU_OPT_ADAGRAD;
-    else {
-        snprintf(msg, msglen, "unknown optimizer %s", kind);
-        return 0;
-    }
-    if (gru_optimizer_config_init(c, k)) {
-        snprintf(msg, msglen, "optimizer config: %s", gru_last_error());
-        return 0;
-    }
-    c->learning_rate = golden_meta_num(g, "learning_rate", c->learning_rate);
-    c->momentum = golden_meta_num(g, "momentum", c->momentum);
-    c->nesterov = golden_meta_num(g, "nesterov", 0) != 0;
-    c->beta_1 = golden_meta_num(g, "beta_1", c->beta_1);
-    c->beta_2 = golden_meta_num(g, "beta_2", c->beta_2);
-    c->epsilon = golden_meta_num(g, "epsilon", c->epsilon);
-    c->amsgrad = golden_meta_num(g, "amsgrad", 0) != 0;
-    c->rho = golden_meta_num(g, "rho", c->rho);
-    c->centered = golden_meta_num(g, "centered", 0) != 0;
-    c->initial_accumulator_value =
-        golden_meta_num(g, "initial_accumulator_value", c->initial_accumulator_value);
-    const char *fx = golden_meta(g, "floatx");
-    c->lr_dtype = fx && strcmp(fx, "float64") == 0 ? GRU_F64 : GRU_F32;
-    return 1;
-}
-
 /* "none" or "l1l2:<l1>:<l2>" */
 static int parse_reg(const golden *g, const char *w, gru_regularizer *r, char *msg,
                      size_t msglen) {
@@ -220,7 +185,7 @@ static int parse_case(const golden *g, train_case *c, char *msg, size_t msglen) 
     }
     gru_loss_config_init(&c->loss, lk);
     c->loss.from_logits = golden_meta_num(g, "from_logits", 0) != 0;
-    if (!parse_opt(g, &c->oc, msg, msglen)) return 0;
+    if (!golden_optimizer_parse(g, &c->oc, "optimizer config", msg, msglen)) return 0;
 
     int bad = 0;
     char nm[32];
