@@ -68,6 +68,9 @@ enum { GRU__REC_H, GRU__REC_Z, GRU__REC_R, GRU__REC_HH, GRU__REC_PZ, GRU__REC_PR
                               void *ws);                                                         \
     void gru__recurrent_row_##SFX(const gru_cell *cell, const T *xg, const T *h,                \
                                   const T *const rm[3], T *out, void *ws, T *rec);               \
+    void gru__recurrent_rows_##SFX(const gru_cell *cell, size_t nr, const T *const *xg,        \
+                                   const T *const *h, const T *const (*rm)[3], T *const *out,  \
+                                   void *ws, T *const *recs);                                  \
     void gru__input_rows_##SFX(const gru_cell *cell, size_t nr, const T *const *x,             \
                                const T *const (*m)[3], T *const *xg, void *ws);               \
     void gru__row_masks_##SFX(const gru_cell *cell, size_t batch, size_t b, const T *dp,        \

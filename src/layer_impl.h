@@ -62,16 +62,36 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
     }
     if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
     if (masked) memset(prev, 0, B * U * sizeof(T));
+    /* Per step: the valid rows' recurrent halves, GRU__ROWS_MAX rows per
+     * call (each row's bits are those it gets alone), then the outputs. */
+    const T *rxg[GRU__ROWS_MAX], *rh[GRU__ROWS_MAX], *rrm[GRU__ROWS_MAX][3];
+    T *rout[GRU__ROWS_MAX], *rrec[GRU__ROWS_MAX];
     for (size_t p = 0; p < Tn; p++) {
         const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
+        size_t nrow = 0;
+        for (size_t b = 0; b < B; b++) {
+            if (masked && !gru__step_valid(l, in, t, b)) continue;
+            const T *m[3];
+            SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rrm[nrow]);
+            T *hb = state + b * U;
+            rxg[nrow] = xproj + (p * B + b) * U3;
+            rh[nrow] = hb;
+            rout[nrow] = hb;
+            rrec[nrow] = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
+            if (++nrow == GRU__ROWS_MAX) {
+                SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
+                                         rrec);
+                nrow = 0;
+            }
+        }
+        if (nrow)
+            SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
+                                     rrec);
         for (size_t b = 0; b < B; b++) {
             T *hb = state + b * U;
             const T *out_row = hb;
             if (!masked || gru__step_valid(l, in, t, b)) {
-                const T *m[3], *rm[3];
-                SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rm);
-                T *rec = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
-                SUF(gru__recurrent_row)(cell, xproj + (p * B + b) * U3, hb, rm, hb, row, rec);
+                /* updated above */
             } else if (l->cfg.zero_output_for_mask) {
                 memset(prev + b * U, 0, U * sizeof(T));
                 out_row = prev + b * U;

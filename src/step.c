@@ -1,4 +1,5 @@
 /* gru_cell_call: argument checks, masks, then the step for the cell's dtype. */
+#include <math.h>
 #include <string.h>
 
 #include "cell_internal.h"
@@ -11,12 +12,14 @@ static size_t row_scratch_generic(size_t F, size_t U, size_t elem) {
 
 /* Plus, for the packed path (step_impl.h), after the generic part: masked
  * copies of x or h per gate and row 3 max(F, U) GRU__ROWS_MAX, the panel sums (3 gates x
- * GRU__PANEL_MAX x GRU__ROWS_MAX) and the new state U. Independent of the
+ * GRU__PANEL_MAX x GRU__ROWS_MAX) and the fused recurrence's buffers of each row (9U x
+ * GRU__ROWS_MAX: pre-activations, gates, h·R_h, r ⊙ h, new state). Independent of the
  * variant, so workspace sizes are too. */
 size_t gru__row_scratch_bytes(size_t F, size_t U, size_t elem) {
     const size_t FU = F > U ? F : U;
     return row_scratch_generic(F, U, elem) +
-           gru__align64((3 * FU * GRU__ROWS_MAX + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX + U) * elem);
+           gru__align64((3 * FU * GRU__ROWS_MAX + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX +
+                         9 * U * GRU__ROWS_MAX) * elem);
 }
 
 /* ---- packed weights --------------------------------------------------------- */
@@ -59,7 +62,8 @@ size_t gru__bwd_row_scratch_bytes(size_t F, size_t U, size_t elem) {
     return gru__align64((8 * U + F) * elem);
 }
 
-size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
+/* The part of the step scratch gru_cell_backward lays out (backward.c). */
+static size_t step_scratch_core(size_t F, size_t U, size_t elem) {
     /* row scratch, xg 3U, and for gru_cell_backward a record (8U), the
      * backward row scratch and dh (U) */
     return gru__row_scratch_bytes(F, U, elem) + gru__align64(3 * U * elem) +
@@ -67,29 +71,69 @@ size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
            gru__align64(U * elem);
 }
 
+size_t gru__step_scratch_bytes(size_t F, size_t U, size_t elem) {
+    /* plus the input projections of rows 1 .. GRU__ROWS_MAX - 1 of a block
+     * (gru__step; row 0's is the xg above) */
+    return step_scratch_core(F, U, elem) + gru__align64(3 * U * (GRU__ROWS_MAX - 1) * elem);
+}
+
+/* The variant's vectorised kind for an activation (kernels.h), or 0. */
+static int vact_kind(const gru_activation *a) {
+    switch (a->kind) {
+    case GRU_ACT_LINEAR: return GRU__VACT_LINEAR;
+    case GRU_ACT_SIGMOID: return GRU__VACT_SIGMOID;
+    case GRU_ACT_TANH: return GRU__VACT_TANH;
+    case GRU_ACT_HARD_SIGMOID: return GRU__VACT_HARD_SIGMOID;
+    case GRU_ACT_HARD_SIGMOID_K3: return GRU__VACT_HARD_SIGMOID_K3;
+    case GRU_ACT_RELU: {
+        const int has_max = !isnan(a->max_value) && a->max_value >= 0.0;
+        return a->alpha == 0.0 && !has_max && a->threshold == 0.0 ? GRU__VACT_RELU : 0;
+    }
+    default: return 0;
+    }
+}
+
+/* The fused (packed) step's gate activations: the variant's vectorised one
+ * where it has it (float32; the same bits in every packed variant), else
+ * the scalar row (libm). */
+static void gate_f32(const gru_cell *cell, const gru_activation *a, size_t n, const float *x,
+                     float *y) {
+    const int k = cell->kern->act_f32 ? vact_kind(a) : 0;
+    if (!k || !cell->kern->act_f32(k, n, x, y)) gru__act_row_f32(a, n, x, y);
+}
+static void gate_f64(const gru_cell *cell, const gru_activation *a, size_t n, const double *x,
+                     double *y) {
+    (void)cell;
+    gru__act_row_f64(a, n, x, y);
+}
+
 #define T float
 #define SUF(n) n##_f32
 #define VECMAT cell->kern->vecmat_f32
 #define PANELS cell->kern->panels_f32
 #define ACT_ROW gru__act_row_f32
+#define GATE(a, n, x, y) gate_f32(cell, (a), (n), (x), (y))
 #include "step_impl.h"
 #undef T
 #undef SUF
 #undef VECMAT
 #undef PANELS
 #undef ACT_ROW
+#undef GATE
 
 #define T double
 #define SUF(n) n##_f64
 #define VECMAT cell->kern->vecmat_f64
 #define PANELS cell->kern->panels_f64
 #define ACT_ROW gru__act_row_f64
+#define GATE(a, n, x, y) gate_f64(cell, (a), (n), (x), (y))
 #include "step_impl.h"
 #undef T
 #undef SUF
 #undef VECMAT
 #undef PANELS
 #undef ACT_ROW
+#undef GATE
 
 gru_status gru_cell_workspace_size(const gru_cell *cell, int64_t batch, size_t *bytes) {
     gru_status s = gru__cell_check(cell, "gru_cell_workspace_size");

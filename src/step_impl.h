@@ -7,6 +7,8 @@
  *   VECMAT       the kernel table entry for T
  *   ACT_ROW      gru__act_row_f32 or _f64
  *   PANELS       the kernel table's packed panel product for T
+ *   GATE(a,n,x,y) the fused path's activation row: the variant's vectorised
+ *                one (float32, see kernels/act_tmpl.h) or ACT_ROW
  *
  * Evaluation order follows tf-keras so that float32 rounding happens at the
  * same places: each pre-activation is (x·W_g + bx_g) + (h·R_g [+ bh_g]); the
@@ -83,86 +85,141 @@ void SUF(gru__input_rows)(const gru_cell *cell, size_t nr, const T *const *x,
     }
 }
 
-static void SUF(recurrent_row_fused)(const gru_cell *cell, const T *xg, const T *h,
-                                     const T *const rm[3], T *out, void *ws, T *rec) {
+/* The recurrent halves of nr <= GRU__ROWS_MAX rows at once: each panel of
+ * R is loaded once for all the rows (the panel kernel sums each row exactly
+ * as it would alone), then each row's gate math and mix follow, in its own
+ * scratch (9U per row after the panel sums), in the order a row alone runs
+ * them: a row's bits do not depend on nr or on the other rows. out[q] may
+ * alias h[q]. */
+static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *const *xgs,
+                                      const T *const *hs, const T *const (*rms)[3], T *const *outs,
+                                      void *ws, T *const *recs) {
     const gru_cell_config *c = &cell->cfg;
     const size_t F = cell->F, U = cell->U, U3 = 3 * U, P = cell->pw, FU = F > U ? F : U;
     const T *Rp = (const T *)cell->rpack;
     const T *bh = (c->reset_after && cell->bias) ? (const T *)cell->bias + U3 : NULL;
-    double *dacc = (double *)ws;
-    T *hin = (T *)(dacc + U3) + F;
-    T *pz = hin + U, *pr = pz + U, *ph = pr + U; /* the generic path's ag */
-    T *z = ph + U, *r = z + U, *hh = r + U, *ah = hh + U;
     T *cp = SUF(pk_scratch)(cell, ws), *acc = cp + 3 * FU * GRU__ROWS_MAX;
-    T *hn = acc + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX;
-    const T *a[3];
-    SUF(masked3)(h, rm, U, cp, a);
-    if (rec) memcpy(rec + GRU__REC_H * U, h, U * sizeof(T));
+    T *rows = acc + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX; /* 9U per row */
+    const T *a[3 * GRU__ROWS_MAX];
+    for (size_t q = 0; q < nr; q++) {
+        SUF(masked3)(hs[q], rms[q], U, cp + q * 3 * FU, a + 3 * q);
+        if (recs[q]) memcpy(recs[q] + GRU__REC_H * U, hs[q], U * sizeof(T));
+    }
+/* row q's buffers: the generic path's pre-activations pz|pr|ph, then z, r,
+ * hh, h·R_h (+ bh), r ⊙ h and the new state */
+#define ROWBUF(q, i) (rows + ((q) * 9 + (i)) * U)
 
     if (c->reset_after) {
         /* One pass: z, r and h·R_h + bh_h per panel, then the mix into hn
          * (out may alias h, which later panels still read). */
         for (size_t j0 = 0; j0 < U; j0 += P) {
             const size_t n = U - j0 < P ? U - j0 : P;
-            PANELS(U, 3, Rp + j0 * U * 3, 1, a, acc);
-            for (size_t i = 0; i < n; i++) {
-                const size_t j = j0 + i;
-                pz[j] = xg[j] + (bh ? acc[i] + bh[j] : acc[i]);
-                pr[j] = xg[U + j] + (bh ? acc[P + i] + bh[U + j] : acc[P + i]);
-                ah[j] = bh ? acc[2 * P + i] + bh[2 * U + j] : acc[2 * P + i];
-            }
-            ACT_ROW(&c->recurrent_activation, n, pz + j0, z + j0);
-            ACT_ROW(&c->recurrent_activation, n, pr + j0, r + j0);
-            for (size_t i = 0; i < n; i++) {
-                const size_t j = j0 + i;
-                ph[j] = xg[2 * U + j] + r[j] * ah[j];
-            }
-            ACT_ROW(&c->activation, n, ph + j0, hh + j0);
-            for (size_t j = j0; j < j0 + n; j++) {
-                const T zh = z[j] * h[j];
-                const T one_minus_z = (T)1 - z[j];
-                hn[j] = zh + one_minus_z * hh[j];
+            PANELS(U, 3, Rp + j0 * U * 3, nr, a, acc);
+            for (size_t q = 0; q < nr; q++) {
+                const T *xg = xgs[q], *h = hs[q], *s = acc + q * 3 * P;
+                T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3),
+                  *r = ROWBUF(q, 4), *hh = ROWBUF(q, 5), *ah = ROWBUF(q, 6), *hn = ROWBUF(q, 8);
+                for (size_t i = 0; i < n; i++) {
+                    const size_t j = j0 + i;
+                    pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
+                    pr[j] = xg[U + j] + (bh ? s[P + i] + bh[U + j] : s[P + i]);
+                    ah[j] = bh ? s[2 * P + i] + bh[2 * U + j] : s[2 * P + i];
+                }
+                GATE(&c->recurrent_activation, n, pz + j0, z + j0);
+                GATE(&c->recurrent_activation, n, pr + j0, r + j0);
+                for (size_t i = 0; i < n; i++) {
+                    const size_t j = j0 + i;
+                    ph[j] = xg[2 * U + j] + r[j] * ah[j];
+                }
+                GATE(&c->activation, n, ph + j0, hh + j0);
+                for (size_t j = j0; j < j0 + n; j++) {
+                    const T zh = z[j] * h[j];
+                    const T one_minus_z = (T)1 - z[j];
+                    hn[j] = zh + one_minus_z * hh[j];
+                }
             }
         }
-        if (rec) memcpy(rec + GRU__REC_AH * U, ah, U * sizeof(T));
-        memcpy(out, hn, U * sizeof(T));
+        for (size_t q = 0; q < nr; q++) {
+            if (recs[q]) memcpy(recs[q] + GRU__REC_AH * U, ROWBUF(q, 6), U * sizeof(T));
+            memcpy(outs[q], ROWBUF(q, 8), U * sizeof(T));
+        }
     } else {
         /* Pass 1: z and r per panel; pass 2: (r ⊙ h)·R_h per panel, gate
          * and mix. Pass 2 reads h only at its own panel's units, before
          * writing them, so out may alias h. */
         const size_t npan = (U + P - 1) / P;
-        for (size_t j0 = 0; j0 < U; j0 += P) {
-            const size_t n = U - j0 < P ? U - j0 : P;
-            PANELS(U, 2, Rp + j0 * U * 2, 1, a, acc);
-            for (size_t i = 0; i < n; i++) {
-                pz[j0 + i] = xg[j0 + i] + acc[i];
-                pr[j0 + i] = xg[U + j0 + i] + acc[P + i];
-            }
-            ACT_ROW(&c->recurrent_activation, n, pz + j0, z + j0);
-            ACT_ROW(&c->recurrent_activation, n, pr + j0, r + j0);
+        const T *a2[2 * GRU__ROWS_MAX], *hin_c[GRU__ROWS_MAX];
+        for (size_t q = 0; q < nr; q++) {
+            a2[2 * q] = a[3 * q];
+            a2[2 * q + 1] = a[3 * q + 1];
+            hin_c[q] = ROWBUF(q, 7);
         }
-        for (size_t k = 0; k < U; k++) hin[k] = r[k] * a[2][k];
-        const T *Rh = Rp + npan * P * U * 2;
-        const T *hin_c = hin;
         for (size_t j0 = 0; j0 < U; j0 += P) {
             const size_t n = U - j0 < P ? U - j0 : P;
-            PANELS(U, 1, Rh + j0 * U, 1, &hin_c, acc);
-            for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + acc[i];
-            ACT_ROW(&c->activation, n, ph + j0, hh + j0);
-            for (size_t j = j0; j < j0 + n; j++) {
-                const T zh = z[j] * h[j];
-                const T one_minus_z = (T)1 - z[j];
-                out[j] = zh + one_minus_z * hh[j];
+            PANELS(U, 2, Rp + j0 * U * 2, nr, a2, acc);
+            for (size_t q = 0; q < nr; q++) {
+                const T *xg = xgs[q], *s = acc + q * 2 * P;
+                T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *z = ROWBUF(q, 3), *r = ROWBUF(q, 4);
+                for (size_t i = 0; i < n; i++) {
+                    pz[j0 + i] = xg[j0 + i] + s[i];
+                    pr[j0 + i] = xg[U + j0 + i] + s[P + i];
+                }
+                GATE(&c->recurrent_activation, n, pz + j0, z + j0);
+                GATE(&c->recurrent_activation, n, pr + j0, r + j0);
+            }
+        }
+        for (size_t q = 0; q < nr; q++) {
+            const T *r = ROWBUF(q, 4), *hq = a[3 * q + 2];
+            T *hin = ROWBUF(q, 7);
+            for (size_t k = 0; k < U; k++) hin[k] = r[k] * hq[k];
+        }
+        const T *Rh = Rp + npan * P * U * 2;
+        for (size_t j0 = 0; j0 < U; j0 += P) {
+            const size_t n = U - j0 < P ? U - j0 : P;
+            PANELS(U, 1, Rh + j0 * U, nr, hin_c, acc);
+            for (size_t q = 0; q < nr; q++) {
+                const T *xg = xgs[q], *h = hs[q], *s = acc + q * P;
+                T *out = outs[q], *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3), *hh = ROWBUF(q, 5);
+                for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
+                GATE(&c->activation, n, ph + j0, hh + j0);
+                for (size_t j = j0; j < j0 + n; j++) {
+                    const T zh = z[j] * h[j];
+                    const T one_minus_z = (T)1 - z[j];
+                    out[j] = zh + one_minus_z * hh[j];
+                }
             }
         }
     }
-    if (rec) {
-        memcpy(rec + GRU__REC_PZ * U, pz, U * sizeof(T));
-        memcpy(rec + GRU__REC_PR * U, pr, U * sizeof(T));
-        memcpy(rec + GRU__REC_PH * U, ph, U * sizeof(T));
-        memcpy(rec + GRU__REC_Z * U, z, U * sizeof(T));
-        memcpy(rec + GRU__REC_R * U, r, U * sizeof(T));
-        memcpy(rec + GRU__REC_HH * U, hh, U * sizeof(T));
+    for (size_t q = 0; q < nr; q++) {
+        T *rec = recs[q];
+        if (!rec) continue;
+        memcpy(rec + GRU__REC_PZ * U, ROWBUF(q, 0), U * sizeof(T));
+        memcpy(rec + GRU__REC_PR * U, ROWBUF(q, 1), U * sizeof(T));
+        memcpy(rec + GRU__REC_PH * U, ROWBUF(q, 2), U * sizeof(T));
+        memcpy(rec + GRU__REC_Z * U, ROWBUF(q, 3), U * sizeof(T));
+        memcpy(rec + GRU__REC_R * U, ROWBUF(q, 4), U * sizeof(T));
+        memcpy(rec + GRU__REC_HH * U, ROWBUF(q, 5), U * sizeof(T));
+    }
+#undef ROWBUF
+}
+
+/* Recurrent halves of nr rows (any nr): blocks of GRU__ROWS_MAX rows on the
+ * fused path, row by row otherwise; the same bits as gru__recurrent_row per
+ * row. recs may be NULL (no records). */
+void SUF(gru__recurrent_rows)(const gru_cell *cell, size_t nr, const T *const *xg,
+                              const T *const *h, const T *const (*rm)[3], T *const *out, void *ws,
+                              T *const *recs) {
+    T *const none[GRU__ROWS_MAX] = {NULL};
+    for (size_t q = 0; q < nr; q += GRU__ROWS_MAX) {
+        const size_t k = nr - q < GRU__ROWS_MAX ? nr - q : GRU__ROWS_MAX;
+        if (cell->fused) {
+            SUF(recurrent_rows_fused)(cell, k, xg + q, h + q, rm + q, out + q, ws,
+                                      recs ? recs + q : none);
+        } else {
+            for (size_t i = q; i < q + k; i++)
+                SUF(gru__recurrent_row)(cell, xg[i], h[i], rm[i], out[i], ws,
+                                        recs ? recs[i] : NULL);
+        }
     }
 }
 
@@ -201,7 +258,7 @@ void SUF(gru__input_row)(const gru_cell *cell, const T *x, const T *const m[3], 
 void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, const T *const rm[3],
                              T *out, void *ws, T *rec) {
     if (cell->fused) {
-        SUF(recurrent_row_fused)(cell, xg, h, rm, out, ws, rec);
+        SUF(recurrent_rows_fused)(cell, 1, &xg, &h, (const T *const(*)[3])rm, &out, ws, &rec);
         return;
     }
     const gru_cell_config *c = &cell->cfg;
@@ -265,17 +322,28 @@ void SUF(gru__recurrent_row)(const gru_cell *cell, const T *xg, const T *h, cons
     }
 }
 
-/* The cell's call over `batch` rows. dp (3 x batch x F) and rdp
+/* The cell's call over `batch` rows, GRU__ROWS_MAX rows per block (each
+ * row's bits are those it gets alone). dp (3 x batch x F) and rdp
  * (3 x batch x U) are the cached masks or NULL. */
 void SUF(gru__step)(const gru_cell *cell, size_t batch, const T *x, const T *h, const T *dp,
                     const T *rdp, T *h_new, void *scratch) {
     const size_t F = cell->F, U = cell->U;
-    T *xg = (T *)((char *)scratch + gru__row_scratch_bytes(F, U, sizeof(T)));
-    for (size_t b = 0; b < batch; b++) {
-        const T *m[3], *rm[3];
-        SUF(gru__row_masks)(cell, batch, b, dp, rdp, m, rm);
-        SUF(gru__input_row)(cell, x + b * F, m, xg, scratch);
-        SUF(gru__recurrent_row)(cell, xg, h + b * U, rm, h_new + b * U, scratch, NULL);
+    const T *xs[GRU__ROWS_MAX], *hs[GRU__ROWS_MAX], *m[GRU__ROWS_MAX][3], *rm[GRU__ROWS_MAX][3];
+    T *xg[GRU__ROWS_MAX], *outs[GRU__ROWS_MAX];
+    xg[0] = (T *)((char *)scratch + gru__row_scratch_bytes(F, U, sizeof(T)));
+    T *more = (T *)((char *)scratch + step_scratch_core(F, U, sizeof(T)));
+    for (size_t q = 1; q < GRU__ROWS_MAX; q++) xg[q] = more + (q - 1) * 3 * U;
+    for (size_t b0 = 0; b0 < batch; b0 += GRU__ROWS_MAX) {
+        const size_t k = batch - b0 < GRU__ROWS_MAX ? batch - b0 : GRU__ROWS_MAX;
+        for (size_t q = 0; q < k; q++) {
+            SUF(gru__row_masks)(cell, batch, b0 + q, dp, rdp, m[q], rm[q]);
+            xs[q] = x + (b0 + q) * F;
+            hs[q] = h + (b0 + q) * U;
+            outs[q] = h_new + (b0 + q) * U;
+        }
+        SUF(gru__input_rows)(cell, k, xs, (const T *const(*)[3])m, xg, scratch);
+        SUF(gru__recurrent_rows)(cell, k, (const T *const *)xg, hs, (const T *const(*)[3])rm,
+                                 outs, scratch, NULL);
     }
 }
 

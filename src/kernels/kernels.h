@@ -20,6 +20,17 @@
 #define GRU__PANEL_MAX 64
 #define GRU__ROWS_MAX 4
 
+/* Activations a variant may vectorise (act_f32). */
+enum {
+    GRU__VACT_NONE = 0,
+    GRU__VACT_LINEAR,
+    GRU__VACT_RELU, /* plain: alpha 0, no max_value, threshold 0 */
+    GRU__VACT_SIGMOID,
+    GRU__VACT_TANH,
+    GRU__VACT_HARD_SIGMOID, /* Keras 2: clip(0.2x + 0.5, 0, 1) */
+    GRU__VACT_HARD_SIGMOID_K3
+};
+
 typedef struct gru_kernels {
     const char *name;
     /* out[j] = round_T(sum_k x[k] * W[k*ldw + j]) (+ bias[j] when bias is not
@@ -44,6 +55,11 @@ typedef struct gru_kernels {
                        const float *const *a, float *out);
     void (*panels_f64)(size_t K, size_t ng, const double *Wp, size_t nrows,
                        const double *const *a, double *out);
+    /* y[i] = f(x[i]) for i < n and f the GRU__VACT_* kind; returns 1, or 0
+     * (writing nothing) for a kind it does not vectorise. NULL: none (the
+     * scalar variant). Every packed variant gives the same bits (see
+     * act_tmpl.h for the methods and error bounds). y may equal x. */
+    int (*act_f32)(int kind, size_t n, const float *x, float *y);
 } gru_kernels;
 
 /* The scalar vector-matrix products (vecmat_impl.h); every variant uses

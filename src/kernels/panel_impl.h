@@ -2,7 +2,8 @@
  * (avx2.c, avx512.c, neon.c, generic.c) includes its vector layer
  * (vec_<isa>.h: gru__vf/gru__vd, VF_* / VD_*, GRU__RB), defines
  * GRU__ISA(name) (name##_<isa>) and GRU__ISA_NAME, then includes this file,
- * which defines the variant's table gru__kernels_<isa>.
+ * which defines the variant's table gru__kernels_<isa>, with the float32
+ * gate activations of act_tmpl.h (same bits in every variant).
  *
  * A panel is P = 2 vector registers of output columns for each of ng gates
  * (z|r|h interleaved per panel row), so one pass over a panel of R gives all
@@ -19,6 +20,8 @@
  * <= 2.4e-4 worst case and ~1e-6 typical; the goldens (Keras itself sums in
  * float32) and test_kernels hold these variants to 1e-6 relative. Float64
  * sums in double with fma: |err| <= K * 2^-53 * sum|a w|. */
+#include <string.h>
+
 #include "kernels.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -67,6 +70,8 @@
 #undef VFMA
 #undef TSUF
 
+#include "act_tmpl.h"
+
 #define GRU__CAT2(a, b) a##b
 #define GRU__CAT(a, b) GRU__CAT2(a, b)
 const gru_kernels GRU__CAT(gru__kernels_, GRU__ISA_TAG) = {
@@ -77,4 +82,5 @@ const gru_kernels GRU__CAT(gru__kernels_, GRU__ISA_TAG) = {
     2 * VD_N,
     GRU__ISA(panels_f32),
     GRU__ISA(panels_f64),
+    GRU__ISA(act_f32),
 };

@@ -19,3 +19,23 @@ typedef float64x2_t gru__vd;
 #define VD_STORE(p, v) vst1q_f64((p), (v))
 #define VD_SET1(x) vdupq_n_f64(x)
 #define VD_FMA(a, b, c) vfmaq_f64((c), (a), (b))
+
+/* Element-wise float ops for act_tmpl.h. MIN/MAX follow x86's semantics
+ * (a < b ? a : b, a > b ? a : b: the second operand when unordered), which
+ * every layer implements exactly, so NaN handling matches too. */
+#define VF_ADD(a, b) vaddq_f32((a), (b))
+#define VF_SUB(a, b) vsubq_f32((a), (b))
+#define VF_MUL(a, b) vmulq_f32((a), (b))
+#define VF_DIV(a, b) vdivq_f32((a), (b))
+#define VF_MIN(a, b) vbslq_f32(vcltq_f32((a), (b)), (a), (b))
+#define VF_MAX(a, b) vbslq_f32(vcgtq_f32((a), (b)), (a), (b))
+#define VF_ABS(a) vabsq_f32(a)
+/* |m| with the sign of s */
+#define VF_COPYSIGN(m, s) vbslq_f32(vdupq_n_u32(0x80000000u), (s), (m))
+/* a < b ? x : y */
+#define VF_LT_SEL(a, b, x, y) vbslq_f32(vcltq_f32((a), (b)), (x), (y))
+/* a is NaN ? a : r */
+#define VF_NAN_SEL(a, r) vbslq_f32(vceqq_f32((a), (a)), (r), (a))
+/* 2^n for n an integral float in [-126, 127] */
+#define VF_POW2I(n) \
+    vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23))
