@@ -149,6 +149,32 @@ else
   echo "== aarch64 cross build skipped: needs gcc-aarch64-linux-gnu and qemu-user (apt-get install gcc-aarch64-linux-gnu qemu-user)"
 fi
 run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DGRU_SANITIZE=ON
+echo "== python binding (pip install ./python; pytest python/tests vs Keras)"
+if [ "${GRU_NO_ORACLE:-0}" != 1 ]; then
+  py=${PYTHON:-python3}
+  set +e
+  "$py" -m pip install -q hypothesis pytest > build/python-install.log 2>&1 &&
+    "$py" -m pip install -q ./python >> build/python-install.log 2>&1
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    tail -n 30 build/python-install.log; echo "installing the Python binding failed"; status=1
+  else
+    pyout=$(cd build && TF_USE_LEGACY_KERAS=1 "$py" -m pytest -q -p no:cacheprovider -W ignore "$root/python/tests" 2>&1)
+    rc=$?
+    printf '%s\n' "$pyout" | grep -E '^(FAILED|ERROR)' | tail -n 20
+    pysum=$(printf '%s\n' "$pyout" | tail -n 1)
+    echo "   pytest: $pysum"
+    pp=$(printf '%s\n' "$pysum" | grep -oE '[0-9]+ passed' | awk '{print $1}')
+    pf=$(printf '%s\n' "$pysum" | grep -oE '[0-9]+ (failed|error|errors)' | awk '{s+=$1} END {print s+0}')
+    passed=$((passed + ${pp:-0}))
+    failed=$((failed + ${pf:-0}))
+    # exit code 5 (no tests collected) counts as a failure too
+    if [ $rc -ne 0 ]; then status=1; [ "${pf:-0}" -eq 0 ] && failed=$((failed + 1)); fi
+  fi
+  set -e
+else
+  echo "   skipped (GRU_NO_ORACLE=1: no Keras)"
+fi
 echo "== exported symbols"
 bad=$(nm -g --defined-only build/release/libgru.a 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^gru_' || true)
 if [ -n "$bad" ]; then echo "symbols without the gru_ prefix:"; echo "$bad"; status=1; else echo "all exported symbols start with gru_"; fi

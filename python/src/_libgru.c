@@ -1,0 +1,759 @@
+/* _libgru: a thin CPython binding over libgru (include/gru.h).
+ *
+ * Handles are PyCapsules; arrays travel through the buffer protocol (numpy
+ * arrays, C-contiguous, float32 or float64), so the extension needs no numpy
+ * headers and never copies: the Python layer (libgru/__init__.py) makes the
+ * arrays contiguous (np.ascontiguousarray copies only when it must) and
+ * allocates the outputs. Every C status becomes a Python exception carrying
+ * gru_last_error(): GRU_E_DTYPE -> TypeError, GRU_E_NOMEM -> MemoryError,
+ * everything else -> ValueError (libgru.LibgruError, a ValueError subclass,
+ * is raised for GRU_E_IO / GRU_E_FORMAT / GRU_E_UNSUPPORTED too). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gru.h"
+
+static PyObject *LibgruError; /* subclass of ValueError */
+
+static PyObject *raise_status(gru_status s) {
+    const char *msg = gru_last_error();
+    if (!msg || !*msg) msg = gru_status_str(s);
+    PyObject *exc = LibgruError;
+    if (s == GRU_E_DTYPE) exc = PyExc_TypeError;
+    else if (s == GRU_E_NOMEM) exc = PyExc_MemoryError;
+    PyErr_Format(exc, "%s: %s", gru_status_name(s), msg);
+    return NULL;
+}
+#define CHECK(call) do { gru_status s_ = (call); if (s_ != GRU_OK) return raise_status(s_); } while (0)
+
+/* ---- capsules ----------------------------------------------------------- */
+static void cap_cell(PyObject *c) { gru_cell_free(PyCapsule_GetPointer(c, "gru_cell")); }
+static void cap_layer(PyObject *c) { gru_layer_free(PyCapsule_GetPointer(c, "gru_layer")); }
+static void cap_bi(PyObject *c) { gru_bidirectional_free(PyCapsule_GetPointer(c, "gru_bidirectional")); }
+static void cap_model(PyObject *c) { gru_model_free(PyCapsule_GetPointer(c, "gru_model")); }
+static void cap_tape(PyObject *c) { free(PyCapsule_GetPointer(c, "gru_tape")); }
+
+static void *get_handle(PyObject *o, const char *name) {
+    void *p = PyCapsule_GetPointer(o, name);
+    if (!p && !PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "expected a %s handle", name);
+    return p;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+typedef struct { Py_buffer b; int have; } buf;
+
+static size_t esize(int dtype) { return dtype == GRU_F64 ? 8 : 4; }
+
+/* o may be None when optional. need: element count required (0: any). */
+static int get_buf(PyObject *o, buf *out, int dtype, size_t need, int writable, int optional,
+                   const char *what) {
+    out->have = 0;
+    if (o == Py_None) {
+        if (optional) return 0;
+        PyErr_Format(PyExc_TypeError, "%s is required", what);
+        return -1;
+    }
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(o, &out->b, flags) < 0) return -1;
+    out->have = 1;
+    if (dtype) {
+        char f = out->b.format ? out->b.format[strlen(out->b.format) - 1] : 'B';
+        char want = dtype == GRU_F64 ? 'd' : 'f';
+        if (f != want || (size_t)out->b.itemsize != esize(dtype)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected %s data, got format '%s'", what,
+                         dtype == GRU_F64 ? "float64" : "float32", out->b.format);
+            PyBuffer_Release(&out->b); out->have = 0;
+            return -1;
+        }
+        if (need && (size_t)out->b.len / esize(dtype) != need) {
+            PyErr_Format(PyExc_ValueError, "%s: expected %zu elements, got %zd", what, need,
+                         out->b.len / out->b.itemsize);
+            PyBuffer_Release(&out->b); out->have = 0;
+            return -1;
+        }
+    } else if (need && (size_t)out->b.len != need) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zu bytes, got %zd", what, need, out->b.len);
+        PyBuffer_Release(&out->b); out->have = 0;
+        return -1;
+    }
+    return 0;
+}
+static void rel(buf *b) { if (b->have) { PyBuffer_Release(&b->b); b->have = 0; } }
+static void *ptr(buf *b) { return b->have ? b->b.buf : NULL; }
+
+static void *ws_alloc(size_t n) {
+    size_t r = (n + 63) / 64 * 64;
+    if (r == 0) r = 64;
+    void *p = aligned_alloc(64, r);
+    if (!p) PyErr_NoMemory();
+    return p;
+}
+
+/* ---- configs (Keras JSON in and out) ------------------------------------ */
+static PyObject *py_cell_create(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *json; Py_ssize_t len; long long input_dim; int dtype, major;
+    if (!PyArg_ParseTuple(args, "s#Lii", &json, &len, &input_dim, &dtype, &major)) return NULL;
+    gru_cell_config cfg;
+    CHECK(gru_keras_cell_config_from_json(json, (size_t)len, input_dim, major, &cfg));
+    cfg.dtype = (gru_dtype)dtype;
+    gru_cell *c;
+    CHECK(gru_cell_create(&cfg, &c));
+    return PyCapsule_New(c, "gru_cell", cap_cell);
+}
+
+static PyObject *py_layer_create(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *json; Py_ssize_t len; long long input_dim; int dtype, major;
+    if (!PyArg_ParseTuple(args, "s#Lii", &json, &len, &input_dim, &dtype, &major)) return NULL;
+    gru_layer_config cfg;
+    CHECK(gru_keras_layer_config_from_json(json, (size_t)len, input_dim, major, &cfg));
+    cfg.cell.dtype = (gru_dtype)dtype;
+    gru_layer *l;
+    CHECK(gru_layer_create(&cfg, &l));
+    return PyCapsule_New(l, "gru_layer", cap_layer);
+}
+
+static PyObject *py_bi_create(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *json, *bjson; Py_ssize_t len, blen; long long input_dim; int dtype, major, merge;
+    if (!PyArg_ParseTuple(args, "s#z#Liii", &json, &len, &bjson, &blen, &input_dim, &dtype,
+                          &major, &merge)) return NULL;
+    gru_bidirectional_config cfg;
+    CHECK(gru_bidirectional_config_init(&cfg, 1, input_dim));
+    CHECK(gru_keras_layer_config_from_json(json, (size_t)len, input_dim, major, &cfg.layer));
+    cfg.layer.cell.dtype = (gru_dtype)dtype;
+    if (bjson) {
+        cfg.has_backward_layer = true;
+        CHECK(gru_keras_layer_config_from_json(bjson, (size_t)blen, input_dim, major,
+                                               &cfg.backward_layer));
+        cfg.backward_layer.cell.dtype = (gru_dtype)dtype;
+    }
+    cfg.merge_mode = (gru_merge_mode)merge;
+    gru_bidirectional *b;
+    CHECK(gru_bidirectional_create(&cfg, &b));
+    return PyCapsule_New(b, "gru_bidirectional", cap_bi);
+}
+
+static PyObject *json_result(gru_status s, char *json) {
+    if (s != GRU_OK) return raise_status(s);
+    PyObject *r = PyUnicode_FromString(json);
+    gru_keras_free(json);
+    return r;
+}
+
+static PyObject *py_cell_config_json(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    gru_cell_config cfg;
+    CHECK(gru_cell_get_config(c, &cfg));
+    char *json = NULL;
+    gru_status st = gru_keras_cell_config_to_json(&cfg, &json);
+    return json_result(st, json);
+}
+
+static PyObject *py_layer_config_json(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    if (!l) return NULL;
+    gru_layer_config cfg;
+    CHECK(gru_layer_get_config(l, &cfg));
+    char *json = NULL;
+    gru_status st = gru_keras_layer_config_to_json(&cfg, &json);
+    return json_result(st, json);
+}
+
+/* handles inside others: borrowed pointers, no destructor (the Python layer
+ * keeps the owner alive). */
+static PyObject *py_layer_cell(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    if (!l) return NULL;
+    return PyCapsule_New(gru_layer_cell(l), "gru_cell", NULL);
+}
+static PyObject *py_bi_layer(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; int which;
+    if (!PyArg_ParseTuple(args, "Oi", &h, &which)) return NULL;
+    gru_bidirectional *b = get_handle(h, "gru_bidirectional");
+    if (!b) return NULL;
+    gru_layer *l = gru_bidirectional_layer(b, which);
+    if (!l) return raise_status(GRU_E_ARG);
+    return PyCapsule_New(l, "gru_layer", NULL);
+}
+static PyObject *py_model_layer(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; Py_ssize_t i;
+    if (!PyArg_ParseTuple(args, "On", &h, &i)) return NULL;
+    gru_model *m = get_handle(h, "gru_model");
+    if (!m) return NULL;
+    gru_layer *l = gru_model_node_layer(m, (size_t)i);
+    if (l) return PyCapsule_New(l, "gru_layer", NULL);
+    gru_bidirectional *b = gru_model_node_bidirectional(m, (size_t)i);
+    if (b) return PyCapsule_New(b, "gru_bidirectional", NULL);
+    Py_RETURN_NONE;
+}
+
+/* ---- cell --------------------------------------------------------------- */
+static PyObject *py_cell_info(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    size_t k, r, b;
+    CHECK(gru_cell_weight_sizes(c, &k, &r, &b));
+    return Py_BuildValue("LLinnns", (long long)gru_cell_units(c), (long long)gru_cell_input_dim(c),
+                         (int)gru_cell_dtype(c), (Py_ssize_t)k, (Py_ssize_t)r, (Py_ssize_t)b,
+                         gru_cell_kernel_name(c));
+}
+
+static PyObject *weights_io(PyObject *args, int set) {
+    PyObject *h, *ko, *ro, *bo; int dtype;
+    if (!PyArg_ParseTuple(args, "OiOOO", &h, &dtype, &ko, &ro, &bo)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    size_t nk, nr, nb;
+    CHECK(gru_cell_weight_sizes(c, &nk, &nr, &nb));
+    buf k, r, b;
+    if (get_buf(ko, &k, dtype, nk, !set, 0, "kernel") < 0) return NULL;
+    if (get_buf(ro, &r, dtype, nr, !set, 0, "recurrent_kernel") < 0) { rel(&k); return NULL; }
+    if (get_buf(bo, &b, dtype, nb, !set, nb == 0, "bias") < 0) { rel(&k); rel(&r); return NULL; }
+    gru_status s = set ? gru_cell_set_weights(c, (gru_dtype)dtype, ptr(&k), ptr(&r), ptr(&b))
+                       : gru_cell_get_weights(c, (gru_dtype)dtype, ptr(&k), ptr(&r), ptr(&b));
+    rel(&k); rel(&r); rel(&b);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+static PyObject *py_cell_get_weights(PyObject *self, PyObject *args) { (void)self; return weights_io(args, 0); }
+static PyObject *py_cell_set_weights(PyObject *self, PyObject *args) { (void)self; return weights_io(args, 1); }
+
+static PyObject *py_cell_call(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *ho, *oo; int dtype, training; long long B;
+    if (!PyArg_ParseTuple(args, "OiLOOiO", &h, &dtype, &B, &xo, &ho, &training, &oo)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    if (B < 1) { PyErr_SetString(PyExc_ValueError, "batch must be >= 1"); return NULL; }
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c);
+    buf x, hb, o;
+    if (get_buf(xo, &x, dtype, (size_t)B * F, 0, 0, "inputs") < 0) return NULL;
+    if (get_buf(ho, &hb, dtype, (size_t)B * U, 0, 0, "states") < 0) { rel(&x); return NULL; }
+    if (get_buf(oo, &o, dtype, (size_t)B * U, 1, 0, "output") < 0) { rel(&x); rel(&hb); return NULL; }
+    size_t n = 0;
+    gru_status s = gru_cell_workspace_size(c, B, &n);
+    void *ws = s == GRU_OK ? ws_alloc(n) : NULL;
+    if (s == GRU_OK && !ws) { rel(&x); rel(&hb); rel(&o); return NULL; }
+    if (s == GRU_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        s = gru_cell_call_ws(c, (gru_dtype)dtype, B, ptr(&x), ptr(&hb), (gru_training)training,
+                             ptr(&o), ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    free(ws);
+    rel(&x); rel(&hb); rel(&o);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+/* backward of one call: d_h_new -> d_x, d_h, grads (added into gk, gr, gb). */
+static PyObject *py_cell_backward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *ho, *dyo, *dxo, *dho, *gko, *gro, *gbo; int dtype, training; long long B;
+    if (!PyArg_ParseTuple(args, "OiLOOiOOOOOO", &h, &dtype, &B, &xo, &ho, &training, &dyo, &dxo,
+                          &dho, &gko, &gro, &gbo)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c), nk, nr, nb;
+    CHECK(gru_cell_weight_sizes(c, &nk, &nr, &nb));
+    buf b[8]; memset(b, 0, sizeof b);
+    int bad = get_buf(xo, &b[0], dtype, (size_t)B * F, 0, 0, "inputs") < 0 ||
+              get_buf(ho, &b[1], dtype, (size_t)B * U, 0, 0, "states") < 0 ||
+              get_buf(dyo, &b[2], dtype, (size_t)B * U, 0, 0, "d_output") < 0 ||
+              get_buf(dxo, &b[3], dtype, (size_t)B * F, 1, 1, "d_inputs") < 0 ||
+              get_buf(dho, &b[4], dtype, (size_t)B * U, 1, 1, "d_states") < 0 ||
+              get_buf(gko, &b[5], dtype, nk, 1, 0, "d_kernel") < 0 ||
+              get_buf(gro, &b[6], dtype, nr, 1, 0, "d_recurrent_kernel") < 0 ||
+              get_buf(gbo, &b[7], dtype, nb, 1, nb == 0, "d_bias") < 0;
+    gru_status s = GRU_OK;
+    if (!bad) {
+        gru_cell_grads g = {ptr(&b[5]), ptr(&b[6]), ptr(&b[7])};
+        s = gru_cell_backward(c, (gru_dtype)dtype, B, ptr(&b[0]), ptr(&b[1]),
+                              (gru_training)training, ptr(&b[2]), ptr(&b[3]), ptr(&b[4]), &g);
+    }
+    for (int i = 0; i < 8; i++) rel(&b[i]);
+    if (bad) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+/* which: 0 dropout, 1 recurrent. out: (3, B, F|U) buffer or None. Returns bool has_mask. */
+static PyObject *py_cell_get_mask(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *oo; int dtype, training, count, which; long long B;
+    if (!PyArg_ParseTuple(args, "OiiLiiO", &h, &which, &dtype, &B, &training, &count, &oo)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    size_t w = which ? (size_t)gru_cell_units(c) : (size_t)gru_cell_input_dim(c);
+    buf o;
+    if (get_buf(oo, &o, dtype, (size_t)count * (size_t)B * w, 1, 1, "out") < 0) return NULL;
+    bool has = false;
+    gru_status s = which ? gru_cell_get_recurrent_dropout_mask(c, (gru_dtype)dtype, B, (gru_training)training, count, ptr(&o), &has)
+                         : gru_cell_get_dropout_mask(c, (gru_dtype)dtype, B, (gru_training)training, count, ptr(&o), &has);
+    rel(&o);
+    if (s != GRU_OK) return raise_status(s);
+    return PyBool_FromLong(has);
+}
+static PyObject *py_cell_set_mask(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *mo; int dtype, which; long long B;
+    if (!PyArg_ParseTuple(args, "OiiLO", &h, &which, &dtype, &B, &mo)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    size_t w = which ? (size_t)gru_cell_units(c) : (size_t)gru_cell_input_dim(c);
+    buf m;
+    if (get_buf(mo, &m, dtype, 3 * (size_t)B * w, 0, 0, "masks") < 0) return NULL;
+    gru_status s = which ? gru_cell_set_recurrent_dropout_mask(c, (gru_dtype)dtype, B, ptr(&m))
+                         : gru_cell_set_dropout_mask(c, (gru_dtype)dtype, B, ptr(&m));
+    rel(&m);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+static PyObject *py_cell_reset_mask(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; int which;
+    if (!PyArg_ParseTuple(args, "Oi", &h, &which)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    CHECK(which ? gru_cell_reset_recurrent_dropout_mask(c) : gru_cell_reset_dropout_mask(c));
+    Py_RETURN_NONE;
+}
+static PyObject *py_cell_losses(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_cell *c = get_handle(h, "gru_cell");
+    if (!c) return NULL;
+    double out[3], total;
+    CHECK(gru_cell_losses(c, out, &total));
+    return Py_BuildValue("dddd", out[0], out[1], out[2], total);
+}
+
+/* ---- layer / bidirectional: forward, forward_train, backward ----------- */
+/* Shared sequence args: x, mask (uint8 (B,T) or None). */
+typedef struct { buf x, m; gru_seq seq; } seq_args;
+static int get_seq(seq_args *a, PyObject *xo, PyObject *mo, int dtype, long long B, long long T,
+                   size_t F) {
+    memset(a, 0, sizeof *a);
+    if (B < 1 || T < 1) { PyErr_SetString(PyExc_ValueError, "batch and steps must be >= 1"); return -1; }
+    if (get_buf(xo, &a->x, dtype, (size_t)B * (size_t)T * F, 0, 0, "inputs") < 0) return -1;
+    if (get_buf(mo, &a->m, 0, (size_t)B * (size_t)T, 0, 1, "mask") < 0) { rel(&a->x); return -1; }
+    a->seq.batch = B; a->seq.steps = T; a->seq.x = ptr(&a->x);
+    a->seq.mask = ptr(&a->m); a->seq.lengths = NULL;
+    return 0;
+}
+static void rel_seq(seq_args *a) { rel(&a->x); rel(&a->m); }
+
+static size_t layer_out_count(gru_layer *l, long long B, long long T) {
+    gru_layer_config cfg;
+    gru_layer_get_config(l, &cfg);
+    return (size_t)B * (size_t)cfg.cell.units * (cfg.return_sequences ? (size_t)T : 1);
+}
+
+/* layer_forward(h, dtype, B, T, x, mask, init_state, training, out, state_out, train)
+ * train=1 returns a tape capsule. */
+static PyObject *py_layer_forward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *mo, *io_, *oo, *so; int dtype, training, train; long long B, T;
+    if (!PyArg_ParseTuple(args, "OiLLOOOiOOi", &h, &dtype, &B, &T, &xo, &mo, &io_, &training,
+                          &oo, &so, &train)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    if (!l) return NULL;
+    gru_cell *c = gru_layer_cell(l);
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c);
+    seq_args sa; buf ib, ob, sb;
+    if (get_seq(&sa, xo, mo, dtype, B, T, F) < 0) return NULL;
+    if (get_buf(io_, &ib, dtype, (size_t)B * U, 0, 1, "initial_state") < 0) { rel_seq(&sa); return NULL; }
+    if (get_buf(oo, &ob, dtype, layer_out_count(l, B, T), 1, 0, "output") < 0) { rel_seq(&sa); rel(&ib); return NULL; }
+    if (get_buf(so, &sb, dtype, (size_t)B * U, 1, 1, "state_out") < 0) { rel_seq(&sa); rel(&ib); rel(&ob); return NULL; }
+    gru_layer_io io = {ptr(&ib), NULL, NULL, ptr(&sb)};
+    size_t n = 0;
+    gru_status s = train ? gru_layer_tape_size(l, B, T, &n) : gru_layer_workspace_size(l, B, T, &n);
+    void *ws = NULL;
+    if (s == GRU_OK) ws = ws_alloc(n);
+    if (s == GRU_OK && ws) {
+        Py_BEGIN_ALLOW_THREADS
+        s = train ? gru_layer_forward_train(l, (gru_dtype)dtype, &sa.seq, &io, (gru_training)training, ptr(&ob), ws, n)
+                  : gru_layer_forward(l, (gru_dtype)dtype, &sa.seq, &io, (gru_training)training, ptr(&ob), ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    rel_seq(&sa); rel(&ib); rel(&ob); rel(&sb);
+    if (s != GRU_OK) { free(ws); return raise_status(s); }
+    if (!ws) return NULL;
+    if (!train) { free(ws); Py_RETURN_NONE; }
+    return PyCapsule_New(ws, "gru_tape", cap_tape);
+}
+
+/* layer_backward(h, dtype, B, T, x, mask, tape, d_out, d_state, d_x, d_h0, gk, gr, gb) */
+static PyObject *py_layer_backward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *mo, *to, *doo, *dso, *dxo, *dho, *gko, *gro, *gbo; int dtype; long long B, T;
+    if (!PyArg_ParseTuple(args, "OiLLOOOOOOOOOO", &h, &dtype, &B, &T, &xo, &mo, &to, &doo, &dso,
+                          &dxo, &dho, &gko, &gro, &gbo)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    void *tape = l ? get_handle(to, "gru_tape") : NULL;
+    if (!tape) return NULL;
+    gru_cell *c = gru_layer_cell(l);
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c), nk, nr, nb;
+    CHECK(gru_cell_weight_sizes(c, &nk, &nr, &nb));
+    seq_args sa;
+    if (get_seq(&sa, xo, mo, dtype, B, T, F) < 0) return NULL;
+    buf b[7]; memset(b, 0, sizeof b);
+    int bad = get_buf(doo, &b[0], dtype, layer_out_count(l, B, T), 0, 0, "d_output") < 0 ||
+              get_buf(dso, &b[1], dtype, (size_t)B * U, 0, 1, "d_state") < 0 ||
+              get_buf(dxo, &b[2], dtype, (size_t)B * (size_t)T * F, 1, 1, "d_inputs") < 0 ||
+              get_buf(dho, &b[3], dtype, (size_t)B * U, 1, 1, "d_initial_state") < 0 ||
+              get_buf(gko, &b[4], dtype, nk, 1, 0, "d_kernel") < 0 ||
+              get_buf(gro, &b[5], dtype, nr, 1, 0, "d_recurrent_kernel") < 0 ||
+              get_buf(gbo, &b[6], dtype, nb, 1, nb == 0, "d_bias") < 0;
+    gru_status s = GRU_OK;
+    void *ws = NULL;
+    size_t n = 0;
+    if (!bad) {
+        s = gru_layer_backward_workspace_size(l, B, T, &n);
+        if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
+    }
+    if (!bad && s == GRU_OK) {
+        gru_cell_grads g = {ptr(&b[4]), ptr(&b[5]), ptr(&b[6])};
+        Py_BEGIN_ALLOW_THREADS
+        s = gru_layer_backward(l, (gru_dtype)dtype, &sa.seq, tape, ptr(&b[0]), ptr(&b[1]),
+                               ptr(&b[2]), ptr(&b[3]), &g, ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    free(ws);
+    rel_seq(&sa);
+    for (int i = 0; i < 7; i++) rel(&b[i]);
+    if (bad) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_layer_reset_states(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *so; int dtype;
+    if (!PyArg_ParseTuple(args, "OiO", &h, &dtype, &so)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    if (!l) return NULL;
+    buf sb;
+    if (get_buf(so, &sb, dtype, 0, 0, 1, "states") < 0) return NULL;
+    gru_status s = gru_layer_reset_states(l, (gru_dtype)dtype, ptr(&sb));
+    rel(&sb);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+static PyObject *py_layer_get_states(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *so; int dtype;
+    if (!PyArg_ParseTuple(args, "OiO", &h, &dtype, &so)) return NULL;
+    gru_layer *l = get_handle(h, "gru_layer");
+    if (!l) return NULL;
+    gru_layer_config cfg;
+    CHECK(gru_layer_get_config(l, &cfg));
+    buf sb;
+    if (get_buf(so, &sb, dtype, (size_t)cfg.batch_size * (size_t)cfg.cell.units, 1, 0, "states") < 0) return NULL;
+    gru_status s = gru_layer_get_states(l, (gru_dtype)dtype, ptr(&sb));
+    rel(&sb);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_bi_info(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_bidirectional *b = get_handle(h, "gru_bidirectional");
+    if (!b) return NULL;
+    return PyLong_FromLongLong((long long)gru_bidirectional_output_width(b));
+}
+
+/* bi_forward(h, dtype, B, T, x, mask, s0f, s0b, training, out, out_b, sf, sb, train) */
+static PyObject *py_bi_forward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *mo, *i0, *i1, *oo, *obo, *s0, *s1; int dtype, training, train; long long B, T;
+    if (!PyArg_ParseTuple(args, "OiLLOOOOiOOOOi", &h, &dtype, &B, &T, &xo, &mo, &i0, &i1,
+                          &training, &oo, &obo, &s0, &s1, &train)) return NULL;
+    gru_bidirectional *bi = get_handle(h, "gru_bidirectional");
+    if (!bi) return NULL;
+    gru_cell *c = gru_layer_cell(gru_bidirectional_layer(bi, 0));
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c);
+    seq_args sa;
+    if (get_seq(&sa, xo, mo, dtype, B, T, F) < 0) return NULL;
+    buf b[6]; memset(b, 0, sizeof b);
+    int bad = get_buf(i0, &b[0], dtype, (size_t)B * U, 0, 1, "initial_state[0]") < 0 ||
+              get_buf(i1, &b[1], dtype, (size_t)B * U, 0, 1, "initial_state[1]") < 0 ||
+              get_buf(oo, &b[2], dtype, 0, 1, 0, "output") < 0 ||
+              get_buf(obo, &b[3], dtype, 0, 1, 1, "output_backward") < 0 ||
+              get_buf(s0, &b[4], dtype, (size_t)B * U, 1, 1, "state_out[0]") < 0 ||
+              get_buf(s1, &b[5], dtype, (size_t)B * U, 1, 1, "state_out[1]") < 0;
+    gru_status s = GRU_OK;
+    void *ws = NULL;
+    size_t n = 0;
+    if (!bad) {
+        s = train ? gru_bidirectional_tape_size(bi, B, T, &n) : gru_bidirectional_workspace_size(bi, B, T, &n);
+        if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
+    }
+    if (!bad && s == GRU_OK) {
+        gru_layer_io io[2] = {{ptr(&b[0]), NULL, NULL, ptr(&b[4])}, {ptr(&b[1]), NULL, NULL, ptr(&b[5])}};
+        Py_BEGIN_ALLOW_THREADS
+        s = train ? gru_bidirectional_forward_train(bi, (gru_dtype)dtype, &sa.seq, io, (gru_training)training, ptr(&b[2]), ptr(&b[3]), ws, n)
+                  : gru_bidirectional_forward(bi, (gru_dtype)dtype, &sa.seq, io, (gru_training)training, ptr(&b[2]), ptr(&b[3]), ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    rel_seq(&sa);
+    for (int i = 0; i < 6; i++) rel(&b[i]);
+    if (bad) { free(ws); return NULL; }
+    if (s != GRU_OK) { free(ws); return raise_status(s); }
+    if (!train) { free(ws); Py_RETURN_NONE; }
+    return PyCapsule_New(ws, "gru_tape", cap_tape);
+}
+
+/* bi_backward(h, dtype, B, T, x, mask, tape, d_out, d_out_b, ds0, ds1, d_x, dh0, dh1,
+ *             (gk0, gr0, gb0), (gk1, gr1, gb1)) */
+static PyObject *py_bi_backward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *mo, *to, *doo, *dbo, *d0, *d1, *dxo, *h0, *h1, *g0[3], *g1[3];
+    int dtype; long long B, T;
+    if (!PyArg_ParseTuple(args, "OiLLOOOOOOOOOO(OOO)(OOO)", &h, &dtype, &B, &T, &xo, &mo, &to,
+                          &doo, &dbo, &d0, &d1, &dxo, &h0, &h1, &g0[0], &g0[1], &g0[2], &g1[0],
+                          &g1[1], &g1[2])) return NULL;
+    gru_bidirectional *bi = get_handle(h, "gru_bidirectional");
+    void *tape = bi ? get_handle(to, "gru_tape") : NULL;
+    if (!tape) return NULL;
+    gru_cell *c = gru_layer_cell(gru_bidirectional_layer(bi, 0));
+    size_t U = (size_t)gru_cell_units(c), F = (size_t)gru_cell_input_dim(c);
+    seq_args sa;
+    if (get_seq(&sa, xo, mo, dtype, B, T, F) < 0) return NULL;
+    buf b[14]; memset(b, 0, sizeof b);
+    int bad = get_buf(doo, &b[0], dtype, 0, 0, 0, "d_output") < 0 ||
+              get_buf(dbo, &b[1], dtype, 0, 0, 1, "d_output_backward") < 0 ||
+              get_buf(d0, &b[2], dtype, (size_t)B * U, 0, 1, "d_state[0]") < 0 ||
+              get_buf(d1, &b[3], dtype, (size_t)B * U, 0, 1, "d_state[1]") < 0 ||
+              get_buf(dxo, &b[4], dtype, (size_t)B * (size_t)T * F, 1, 1, "d_inputs") < 0 ||
+              get_buf(h0, &b[5], dtype, (size_t)B * U, 1, 1, "d_initial_state[0]") < 0 ||
+              get_buf(h1, &b[6], dtype, (size_t)B * U, 1, 1, "d_initial_state[1]") < 0;
+    for (int k = 0; k < 2 && !bad; k++) {
+        gru_cell *ck = gru_layer_cell(gru_bidirectional_layer(bi, k));
+        size_t nk, nr, nb;
+        gru_cell_weight_sizes(ck, &nk, &nr, &nb);
+        PyObject **g = k ? g1 : g0;
+        bad = get_buf(g[0], &b[7 + 3 * k], dtype, nk, 1, 0, "d_kernel") < 0 ||
+              get_buf(g[1], &b[8 + 3 * k], dtype, nr, 1, 0, "d_recurrent_kernel") < 0 ||
+              get_buf(g[2], &b[9 + 3 * k], dtype, nb, 1, nb == 0, "d_bias") < 0;
+    }
+    gru_status s = GRU_OK;
+    void *ws = NULL;
+    size_t n = 0;
+    if (!bad) {
+        s = gru_bidirectional_backward_workspace_size(bi, B, T, &n);
+        if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
+    }
+    if (!bad && s == GRU_OK) {
+        const void *const ds[2] = {ptr(&b[2]), ptr(&b[3])};
+        void *const dh[2] = {ptr(&b[5]), ptr(&b[6])};
+        gru_cell_grads g[2] = {{ptr(&b[7]), ptr(&b[8]), ptr(&b[9])}, {ptr(&b[10]), ptr(&b[11]), ptr(&b[12])}};
+        Py_BEGIN_ALLOW_THREADS
+        s = gru_bidirectional_backward(bi, (gru_dtype)dtype, &sa.seq, tape, ptr(&b[0]), ptr(&b[1]),
+                                       ds, ptr(&b[4]), dh, g, ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    free(ws);
+    rel_seq(&sa);
+    for (int i = 0; i < 14; i++) rel(&b[i]);
+    if (bad) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_bi_reset_states(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_bidirectional *b = get_handle(h, "gru_bidirectional");
+    if (!b) return NULL;
+    CHECK(gru_bidirectional_reset_states(b));
+    Py_RETURN_NONE;
+}
+
+/* ---- models ------------------------------------------------------------- */
+/* model_load(kind, path, dtype): kind "native", "keras", "torch", "onnx". */
+static PyObject *py_model_load(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *kind, *path; int dtype;
+    if (!PyArg_ParseTuple(args, "ssi", &kind, &path, &dtype)) return NULL;
+    gru_model *m = NULL;
+    gru_status s;
+    Py_BEGIN_ALLOW_THREADS
+    if (!strcmp(kind, "native")) {
+        s = gru_model_load_path(path, &m);
+    } else if (!strcmp(kind, "keras")) {
+        s = gru_keras_load(path, (gru_dtype)dtype, NULL, &m, NULL);
+    } else if (!strcmp(kind, "torch")) {
+        gru_torch_options opt;
+        gru_torch_options_init(&opt);
+        s = gru_torch_load_safetensors(path, &opt, (gru_dtype)dtype, &m, NULL);
+    } else if (!strcmp(kind, "onnx")) {
+        gru_onnx *o = NULL;
+        s = gru_onnx_load(path, (gru_dtype)dtype, &o);
+        if (s == GRU_OK) { m = gru_onnx_take_model(o); gru_onnx_free(o); }
+    } else {
+        s = GRU_E_NAME;
+    }
+    Py_END_ALLOW_THREADS
+    if (s != GRU_OK) return raise_status(s);
+    return PyCapsule_New(m, "gru_model", cap_model);
+}
+
+static PyObject *py_model_info(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; long long B, T;
+    if (!PyArg_ParseTuple(args, "OLL", &h, &B, &T)) return NULL;
+    gru_model *m = get_handle(h, "gru_model");
+    if (!m) return NULL;
+    size_t ni = gru_model_input_count(m), no = gru_model_output_count(m);
+    PyObject *ins = PyList_New(0), *outs = PyList_New(0), *nodes = PyList_New(0);
+    for (size_t k = 0; k < ni + no; k++) {
+        int64_t dims[GRU_MODEL_MAX_RANK + 1]; size_t nd; bool is_int = false;
+        gru_status s = k < ni ? gru_model_input_shape(m, k, B, T, dims, &nd, &is_int)
+                              : gru_model_output_shape(m, k - ni, B, T, dims, &nd);
+        if (s != GRU_OK) { Py_DECREF(ins); Py_DECREF(outs); Py_DECREF(nodes); return raise_status(s); }
+        PyObject *t = PyTuple_New((Py_ssize_t)nd);
+        for (size_t j = 0; j < nd; j++) PyTuple_SET_ITEM(t, j, PyLong_FromLongLong(dims[j]));
+        PyObject *e = Py_BuildValue("(NO)", t, is_int ? Py_True : Py_False);
+        PyList_Append(k < ni ? ins : outs, e);
+        Py_DECREF(e);
+    }
+    for (size_t i = 0; i < gru_model_node_count(m); i++) {
+        gru_model_node_info info;
+        if (gru_model_node_info_get(m, i, &info) != GRU_OK) continue;
+        PyObject *e = Py_BuildValue("(ssn)", gru_node_kind_name(info.kind), info.name, (Py_ssize_t)info.n_weights);
+        PyList_Append(nodes, e);
+        Py_DECREF(e);
+    }
+    return Py_BuildValue("(NNNi)", ins, outs, nodes, (int)gru_model_dtype(m));
+}
+
+static PyObject *py_model_forward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *ilist, *olist; long long B, T;
+    if (!PyArg_ParseTuple(args, "OLLO!O!", &h, &B, &T, &PyList_Type, &ilist, &PyList_Type, &olist)) return NULL;
+    gru_model *m = get_handle(h, "gru_model");
+    if (!m) return NULL;
+    int dtype = (int)gru_model_dtype(m);
+    size_t ni = gru_model_input_count(m), no = gru_model_output_count(m);
+    if ((size_t)PyList_GET_SIZE(ilist) != ni || (size_t)PyList_GET_SIZE(olist) != no) {
+        PyErr_Format(PyExc_ValueError, "the model takes %zu inputs and gives %zu outputs", ni, no);
+        return NULL;
+    }
+    buf *b = calloc(ni + no + 1, sizeof *b);
+    const void **ip = calloc(ni + 1, sizeof *ip);
+    void **op = calloc(no + 1, sizeof *op);
+    int bad = !b || !ip || !op;
+    for (size_t k = 0; k < ni + no && !bad; k++) {
+        int64_t dims[GRU_MODEL_MAX_RANK + 1]; size_t nd; bool is_int = false;
+        gru_status s = k < ni ? gru_model_input_shape(m, k, B, T, dims, &nd, &is_int)
+                              : gru_model_output_shape(m, k - ni, B, T, dims, &nd);
+        if (s != GRU_OK) { raise_status(s); bad = 1; break; }
+        size_t cnt = 1;
+        for (size_t j = 0; j < nd; j++) cnt *= (size_t)dims[j];
+        PyObject *o = k < ni ? PyList_GET_ITEM(ilist, k) : PyList_GET_ITEM(olist, k - ni);
+        if (is_int) bad = get_buf(o, &b[k], 0, cnt * 8, 0, 0, "int64 ids") < 0;
+        else bad = get_buf(o, &b[k], dtype, cnt, k >= ni, 0, k < ni ? "input" : "output") < 0;
+        if (!bad) { if (k < ni) ip[k] = ptr(&b[k]); else op[k - ni] = ptr(&b[k]); }
+    }
+    gru_status s = GRU_OK;
+    void *ws = NULL;
+    size_t n = 0;
+    if (!bad) {
+        s = gru_model_workspace_size(m, B, T, &n);
+        if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
+    }
+    if (!bad && s == GRU_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        s = gru_model_forward(m, (gru_dtype)dtype, B, T, ip, op, ws, n);
+        Py_END_ALLOW_THREADS
+    }
+    free(ws);
+    if (b) for (size_t k = 0; k < ni + no; k++) rel(&b[k]);
+    free(b); free(ip); free(op);
+    if (bad) { if (!PyErr_Occurred()) PyErr_NoMemory(); return NULL; }
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_model_reset_states(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_model *m = get_handle(h, "gru_model");
+    if (!m) return NULL;
+    CHECK(gru_model_reset_states(m));
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_version(PyObject *self, PyObject *args) {
+    (void)self; (void)args;
+    return PyUnicode_FromString(gru_version());
+}
+
+static PyMethodDef methods[] = {
+    {"version", py_version, METH_NOARGS, NULL},
+    {"cell_create", py_cell_create, METH_VARARGS, NULL},
+    {"layer_create", py_layer_create, METH_VARARGS, NULL},
+    {"bi_create", py_bi_create, METH_VARARGS, NULL},
+    {"cell_config_json", py_cell_config_json, METH_VARARGS, NULL},
+    {"layer_config_json", py_layer_config_json, METH_VARARGS, NULL},
+    {"layer_cell", py_layer_cell, METH_VARARGS, NULL},
+    {"bi_layer", py_bi_layer, METH_VARARGS, NULL},
+    {"model_layer", py_model_layer, METH_VARARGS, NULL},
+    {"cell_info", py_cell_info, METH_VARARGS, NULL},
+    {"cell_get_weights", py_cell_get_weights, METH_VARARGS, NULL},
+    {"cell_set_weights", py_cell_set_weights, METH_VARARGS, NULL},
+    {"cell_call", py_cell_call, METH_VARARGS, NULL},
+    {"cell_backward", py_cell_backward, METH_VARARGS, NULL},
+    {"cell_get_mask", py_cell_get_mask, METH_VARARGS, NULL},
+    {"cell_set_mask", py_cell_set_mask, METH_VARARGS, NULL},
+    {"cell_reset_mask", py_cell_reset_mask, METH_VARARGS, NULL},
+    {"cell_losses", py_cell_losses, METH_VARARGS, NULL},
+    {"layer_forward", py_layer_forward, METH_VARARGS, NULL},
+    {"layer_backward", py_layer_backward, METH_VARARGS, NULL},
+    {"layer_reset_states", py_layer_reset_states, METH_VARARGS, NULL},
+    {"layer_get_states", py_layer_get_states, METH_VARARGS, NULL},
+    {"bi_info", py_bi_info, METH_VARARGS, NULL},
+    {"bi_forward", py_bi_forward, METH_VARARGS, NULL},
+    {"bi_backward", py_bi_backward, METH_VARARGS, NULL},
+    {"bi_reset_states", py_bi_reset_states, METH_VARARGS, NULL},
+    {"model_load", py_model_load, METH_VARARGS, NULL},
+    {"model_info", py_model_info, METH_VARARGS, NULL},
+    {"model_forward", py_model_forward, METH_VARARGS, NULL},
+    {"model_reset_states", py_model_reset_states, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_libgru", "libgru C binding", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__libgru(void) {
+    PyObject *m = PyModule_Create(&moddef);
+    if (!m) return NULL;
+    LibgruError = PyErr_NewException("libgru.LibgruError", PyExc_ValueError, NULL);
+    Py_INCREF(LibgruError);
+    PyModule_AddObject(m, "LibgruError", LibgruError);
+    return m;
+}
