@@ -35,6 +35,15 @@ _TRAIN = {None: -1, False: 0, True: 1}
 _MERGE = {"concat": 0, "sum": 1, "mul": 2, "ave": 3, None: 4}
 
 
+_SEEDS = np.random.SeedSequence()
+
+
+def _seed():
+    """A fresh seed for each layer built (as Keras' unseeded initializers draw fresh
+    weights for every layer; without it every layer of one config had the same weights)."""
+    return (int(_SEEDS.spawn(1)[0].generate_state(1, np.uint64)[0]), True)
+
+
 def _code(dtype):
     dt = np.dtype(dtype)
     if dt == np.float32:
@@ -87,6 +96,32 @@ def _initializer_like(v):
     raise TypeError(f"cannot pass {v!r} to libgru (use a Keras name or a serialized dict)")
 
 
+def _regularizer(spec):
+    """(serialized spec, fn(array) -> float) for a Keras L1 / L2 / L1L2 regularizer."""
+    spec = _initializer_like(spec)
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        name, cfg = spec, {}
+    elif isinstance(spec, dict) and "class_name" in spec:
+        name, cfg = spec["class_name"], dict(spec.get("config") or {})
+    else:
+        raise ValueError(f"cannot use {spec!r} as a regularizer")
+    key = name.lower().replace("_", "")
+    if key in ("l1", "l2"):
+        a = float(cfg.get(key, 0.01))
+        l1, l2 = (a, 0.0) if key == "l1" else (0.0, a)
+    elif key == "l1l2":
+        l1, l2 = float(cfg.get("l1", 0.0)), float(cfg.get("l2", 0.0))
+    else:
+        raise ValueError(f"Unknown regularizer: {name!r}")
+
+    def fn(x):
+        x = np.asarray(x, np.float64)
+        return l1 * float(np.abs(x).sum()) + l2 * float((x * x).sum())
+    return spec, fn
+
+
 _CELL_DEFAULTS = dict(
     activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,
     kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -131,6 +166,21 @@ class _Base:
     def __call__(self, *args, **kwargs):
         return self.call(*args, **kwargs)
 
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: an unbuilt object is copied as is (it builds with weights of its
+        own); a built one is rebuilt from its config with a copy of its weights (and
+        states, when stateful)."""
+        import copy
+        if self._h is None:
+            new = type(self).__new__(type(self))
+            memo[id(self)] = new
+            for k, v in self.__dict__.items():
+                new.__dict__[k] = copy.deepcopy(v, memo)
+            return new
+        new = self._rebuilt()
+        memo[id(self)] = new
+        return new
+
 
 class GRUCell(_Base):
     """tf.compat.v1.keras.layers.GRUCell (v1 defaults: hard_sigmoid, reset_after=False)."""
@@ -151,6 +201,8 @@ class GRUCell(_Base):
         self._cfg["units"] = int(units)
         self._cfg["dropout"] = min(1.0, max(0.0, float(dropout)))
         self._cfg["recurrent_dropout"] = min(1.0, max(0.0, float(recurrent_dropout)))
+        if self._cfg["recurrent_dropout"] != 0 and self._cfg["implementation"] != 1:
+            self._cfg["implementation"] = 1
         self._keras_major = int(kwargs.pop("keras_major", 2))
         self.units = int(units)
         self.state_size = self.units
@@ -164,7 +216,7 @@ class GRUCell(_Base):
     def build(self, input_shape):
         f = int(input_shape[-1])
         self._h = _libgru.cell_create(json.dumps(self._cfg), f, self._code or _F32,
-                                      self._keras_major)
+                                      self._keras_major, *_seed())
         self.input_dim = f
 
     @classmethod
@@ -177,6 +229,13 @@ class GRUCell(_Base):
         for k, v in cfg.items():
             if k in _CELL_DEFAULTS:
                 setattr(c, k, v)
+        return c
+
+    def _rebuilt(self):
+        c = GRUCell.from_config(_clean(self.get_config()))
+        c._code = self._code
+        c.name, c.trainable = self.name, self.trainable
+        c.set_weights(self.get_weights())
         return c
 
     # -- Keras API
@@ -329,11 +388,17 @@ class GRU(_Base):
         if units is None or int(units) <= 0:
             raise ValueError(f"Received an invalid value for argument `units`, expected a "
                              f"positive integer, got {units}.")
-        if activity_regularizer is not None:
-            raise ValueError("libgru: activity_regularizer is not supported")
         loc = dict(locals())
         self._cfg = {k: _initializer_like(loc[k]) for k in _LAYER_DEFAULTS}
         self._cfg["units"] = int(units)
+        self._cfg["recurrent_dropout"] = min(1.0, max(0.0, float(recurrent_dropout)))
+        if self._cfg["recurrent_dropout"] != 0 and self._cfg["implementation"] != 1:
+            self._cfg["implementation"] = 1
+        # the C library has no activity regularizer: applied here, on call()'s outputs
+        self._activity_regularizer = _regularizer(self._cfg.pop("activity_regularizer"))
+        self._activity_losses = []
+        self.activity_regularizer = (self._activity_regularizer[0]
+                                     if self._activity_regularizer else None)
         self._cfg["zero_output_for_mask"] = bool(kwargs.pop("zero_output_for_mask", False))
         self._batch_size = kwargs.pop("batch_size", None)
         bis = kwargs.pop("batch_input_shape", None) or kwargs.pop("batch_shape", None)
@@ -367,7 +432,8 @@ class GRU(_Base):
                 raise ValueError("If a RNN is stateful, it needs to know its batch size. "
                                  "Specify the batch size of your input tensors (batch_size=).")
             self._batch_size = int(input_shape[1 if self.time_major else 0])
-        self._h = _libgru.layer_create(self._json(f), f, self._code or _F32, self._keras_major)
+        self._h = _libgru.layer_create(self._json(f), f, self._code or _F32, self._keras_major,
+                                       *_seed())
         self._after_build()
 
     def _after_build(self):
@@ -391,6 +457,19 @@ class GRU(_Base):
                 setattr(g, k, v)
         g._h, g._owner = handle, owner
         g._after_build()
+        return g
+
+    def _rebuilt(self):
+        cfg = _clean(self.get_config())
+        if self._batch_size is not None:
+            cfg["batch_size"] = self._batch_size
+        g = GRU.from_config(cfg)
+        g._code = self._code
+        g.name, g.trainable = self.name, self.trainable
+        g.build((self._batch_size, None, self.input_dim))
+        g.set_weights(self.get_weights())
+        if self.stateful:
+            g.reset_states(self.states[0])
         return g
 
     # -- shapes
@@ -426,7 +505,16 @@ class GRU(_Base):
         out = np.empty(self._out_shape(B, T), _np(self._code))
         st = np.empty((B, self.units), _np(self._code))
         _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out, st, 0)
-        return [out, st] if self.return_state else out
+        res = [out, st] if self.return_state else out
+        self._activity(res)
+        return res
+
+    def _activity(self, res):
+        # Keras' Layer._handle_activity_regularization: regularizer(output) / batch, per output
+        reg = getattr(self, "_activity_regularizer", None)
+        if reg is not None:
+            self._activity_losses = [reg[1](o) / o.shape[0]
+                                     for o in (res if isinstance(res, list) else [res])]
 
     def forward_train(self, inputs, mask=None, training=None, initial_state=None):
         """call() that also records a tape for backward()."""
@@ -436,6 +524,7 @@ class GRU(_Base):
         t = _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out,
                                   st, 1)
         res = [out, st] if self.return_state else out
+        self._activity(res)
         return res, _Tape(t, x=x, m=m, B=B, T=T)
 
     def backward(self, tape, d_output, d_state=None):
@@ -500,6 +589,8 @@ class GRU(_Base):
             cfg = json.loads(_libgru.layer_config_json(self._h))
         else:
             cfg = dict(self._cfg)
+        reg = getattr(self, "_activity_regularizer", None)
+        cfg["activity_regularizer"] = reg[0] if reg else None
         cfg.update(name=self.name, trainable=self.trainable, dtype=self.dtype)
         return cfg
 
@@ -512,7 +603,8 @@ class GRU(_Base):
 
     @property
     def losses(self):
-        return self.cell.losses if self.cell else []
+        """The weight regularization losses, then (after a call) the activity losses."""
+        return (self.cell.losses if self.cell else []) + list(getattr(self, "_activity_losses", []))
 
 
 class Bidirectional(_Base):
@@ -551,7 +643,8 @@ class Bidirectional(_Base):
             self.layer._batch_size = int(input_shape[0])
         fj = self.layer._json(f)
         bj = self._backward_arg._json(f) if self._backward_arg is not None else None
-        self._h = _libgru.bi_create(fj, bj, f, self._code or _F32, 2, _MERGE[self.merge_mode])
+        self._h = _libgru.bi_create(fj, bj, f, self._code or _F32, 2, _MERGE[self.merge_mode],
+                                    *_seed())
         self.forward_layer = GRU._wrap(_libgru.bi_layer(self._h, 0), self, self._code or _F32)
         self.backward_layer = GRU._wrap(_libgru.bi_layer(self._h, 1), self, self._code or _F32)
         self.forward_layer.name = "forward_" + self.layer.name
@@ -560,6 +653,14 @@ class Bidirectional(_Base):
         self._width = _libgru.bi_info(self._h)
         if self._init_weights is not None:
             self.set_weights(self._init_weights)
+
+    def _rebuilt(self):
+        b = Bidirectional.from_config(self.get_config())
+        b._code = self._code
+        b.name, b.trainable = self.name, self.trainable
+        b.build((self.layer._batch_size, None, self.forward_layer.input_dim))
+        b.set_weights(self.get_weights())
+        return b
 
     def _prep(self, inputs, mask, initial_state):
         self._ensure(inputs)

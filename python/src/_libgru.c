@@ -94,10 +94,13 @@ static void *ws_alloc(size_t n) {
 static PyObject *py_cell_create(PyObject *self, PyObject *args) {
     (void)self;
     const char *json; Py_ssize_t len; long long input_dim; int dtype, major;
-    if (!PyArg_ParseTuple(args, "s#Lii", &json, &len, &input_dim, &dtype, &major)) return NULL;
+    unsigned long long seed = 0; int has_seed = 0;
+    if (!PyArg_ParseTuple(args, "s#Lii|Kp", &json, &len, &input_dim, &dtype, &major, &seed,
+                          &has_seed)) return NULL;
     gru_cell_config cfg;
     CHECK(gru_keras_cell_config_from_json(json, (size_t)len, input_dim, major, &cfg));
     cfg.dtype = (gru_dtype)dtype;
+    if (has_seed) cfg.seed = (uint64_t)seed;
     gru_cell *c;
     CHECK(gru_cell_create(&cfg, &c));
     return PyCapsule_New(c, "gru_cell", cap_cell);
@@ -106,10 +109,13 @@ static PyObject *py_cell_create(PyObject *self, PyObject *args) {
 static PyObject *py_layer_create(PyObject *self, PyObject *args) {
     (void)self;
     const char *json; Py_ssize_t len; long long input_dim; int dtype, major;
-    if (!PyArg_ParseTuple(args, "s#Lii", &json, &len, &input_dim, &dtype, &major)) return NULL;
+    unsigned long long seed = 0; int has_seed = 0;
+    if (!PyArg_ParseTuple(args, "s#Lii|Kp", &json, &len, &input_dim, &dtype, &major, &seed,
+                          &has_seed)) return NULL;
     gru_layer_config cfg;
     CHECK(gru_keras_layer_config_from_json(json, (size_t)len, input_dim, major, &cfg));
     cfg.cell.dtype = (gru_dtype)dtype;
+    if (has_seed) cfg.cell.seed = (uint64_t)seed;
     gru_layer *l;
     CHECK(gru_layer_create(&cfg, &l));
     return PyCapsule_New(l, "gru_layer", cap_layer);
@@ -118,17 +124,20 @@ static PyObject *py_layer_create(PyObject *self, PyObject *args) {
 static PyObject *py_bi_create(PyObject *self, PyObject *args) {
     (void)self;
     const char *json, *bjson; Py_ssize_t len, blen; long long input_dim; int dtype, major, merge;
-    if (!PyArg_ParseTuple(args, "s#z#Liii", &json, &len, &bjson, &blen, &input_dim, &dtype,
-                          &major, &merge)) return NULL;
+    unsigned long long seed = 0; int has_seed = 0;
+    if (!PyArg_ParseTuple(args, "s#z#Liii|Kp", &json, &len, &bjson, &blen, &input_dim, &dtype,
+                          &major, &merge, &seed, &has_seed)) return NULL;
     gru_bidirectional_config cfg;
     CHECK(gru_bidirectional_config_init(&cfg, 1, input_dim));
     CHECK(gru_keras_layer_config_from_json(json, (size_t)len, input_dim, major, &cfg.layer));
     cfg.layer.cell.dtype = (gru_dtype)dtype;
+    if (has_seed) cfg.layer.cell.seed = (uint64_t)seed;
     if (bjson) {
         cfg.has_backward_layer = true;
         CHECK(gru_keras_layer_config_from_json(bjson, (size_t)blen, input_dim, major,
                                                &cfg.backward_layer));
         cfg.backward_layer.cell.dtype = (gru_dtype)dtype;
+        if (has_seed) cfg.backward_layer.cell.seed = (uint64_t)seed ^ 0x9E3779B97F4A7C15ull;
     }
     cfg.merge_mode = (gru_merge_mode)merge;
     gru_bidirectional *b;
