@@ -1,5 +1,7 @@
 /* Inference benchmark (not a test): gru_layer_forward of a GRU layer over a
- * sequence, float32, one thread (libgru never starts threads),
+ * sequence, float32, on one thread (libgru never starts threads), or with
+ * -t N on a pool of N threads the benchmark creates (gru_threadpool_create,
+ * gru_layer_set_threadpool; rows split for B > 1, units for B = 1),
  * return_sequences = false (output (B,U), the last state), no mask, no
  * dropout. Two variants:
  *
@@ -11,6 +13,8 @@
  * For each B:T:F:U it prints one CSV line
  *
  *     libgru/KERNEL,variant,B,T,F,U,reps,wall_ns,cpu_ns
+ *
+ * (libgru-tN/KERNEL with -t N, N > 1).
  *
  * KERNEL: gru_cell_kernel_name, the SIMD variant the cell runs. wall_ns and
  * cpu_ns: the median wall time and the median process CPU time of one
@@ -27,7 +31,7 @@
  * 51 timed calls; just one when the warm-up call alone took longer than the
  * budget); the median is reported.
  *
- *     gru_bench [budget_seconds] [B:T:F:U ...]
+ *     gru_bench [-t threads] [budget_seconds] [B:T:F:U ...]
  *
  * Without shapes: B in {1, 64, 256} x U in {32, 64, 128, 256, 512}, F = U,
  * T = 100. bench/run.sh runs it beside oneDNN, PyTorch, ONNX Runtime and
@@ -78,7 +82,7 @@ typedef struct timing {
 } timing;
 
 static timing bench(double budget, int64_t B, int64_t T, int64_t F, int64_t U, int reset_after,
-                    const char **kernel) {
+                    gru_threadpool *pool, const char **kernel) {
     gru_layer_config lc;
     TRY(gru_layer_config_init(&lc, U, F));
     lc.cell.reset_after = reset_after;
@@ -96,6 +100,7 @@ static timing bench(double budget, int64_t B, int64_t T, int64_t F, int64_t U, i
     gru_rng_seed(&rng, 1);
     for (size_t i = 0; i < nb; i++) wb[i] = (float)(0.1 * gru_rng_normal(&rng));
     TRY(gru_cell_set_weights(cell, GRU_F32, wk, wr, wb));
+    TRY(gru_layer_set_threadpool(l, pool)); /* before sizing the workspace */
     TRY(gru_layer_workspace_size(l, B, T, &nws));
     size_t nx = (size_t)(B * T * F);
     float *x = alloc64(sizeof(float) * nx), *out = alloc64(sizeof(float) * (size_t)(B * U));
@@ -126,6 +131,20 @@ static timing bench(double budget, int64_t B, int64_t T, int64_t F, int64_t U, i
 }
 
 int main(int argc, char **argv) {
+    int threads = 1;
+    if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+        threads = atoi(argv[2]);
+        if (threads < 1) {
+            fprintf(stderr, "bad thread count %s\n", argv[2]);
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
+    gru_threadpool *pool = NULL;
+    if (threads > 1) TRY(gru_threadpool_create(threads, &pool));
+    char label[32] = "libgru";
+    if (threads > 1) snprintf(label, sizeof label, "libgru-t%d", threads);
     double budget = argc > 1 ? atof(argv[1]) : 1.0;
     if (!(budget > 0)) budget = 1.0;
     static const char *const defaults[] = {
@@ -144,12 +163,13 @@ int main(int argc, char **argv) {
         }
         for (int ra = 0; ra <= 1; ra++) {
             const char *kernel;
-            timing tm = bench(budget, B, T, F, U, ra, &kernel);
-            printf("libgru/%s,%s,%lld,%lld,%lld,%lld,%d,%.1f,%.1f\n", kernel,
-                   ra ? "reset_after" : "v1", B, T, F, U, tm.reps, tm.wall * 1e9 / (double)T,
+            timing tm = bench(budget, B, T, F, U, ra, pool, &kernel);
+            printf("%s/%s,%s,%lld,%lld,%lld,%lld,%d,%.1f,%.1f\n",
+                   label, kernel, ra ? "reset_after" : "v1", B, T, F, U, tm.reps, tm.wall * 1e9 / (double)T,
                    tm.cpu * 1e9 / (double)T);
             fflush(stdout);
         }
     }
+    gru_threadpool_free(pool);
     return 0;
 }

@@ -1458,6 +1458,44 @@ GRU_API gru_status gru_onnx_forward(gru_onnx *o, gru_dtype dtype, int64_t batch,
                                     const void *const *inputs, void *const *outputs);
 
 /* ------------------------------------------------------------------------ */
+/* Threads: a pool the caller creates and lends to a layer (opt-in).         */
+/* ------------------------------------------------------------------------ */
+/* libgru never starts threads of its own. gru_threadpool_create starts
+ * n_threads - 1 workers (the calling thread is the n-th), which sleep
+ * between calls; a layer given the pool (gru_layer_set_threadpool) splits
+ * its forward call over them:
+ *   batch > 1: the batch rows (each thread runs whole rows);
+ *   batch 1:   the units of the recurrent product and gate math (each
+ *              thread owns a contiguous range of the packed recurrent
+ *              weights, which stays in its core's cache; the threads meet at
+ *              a spin-wait barrier once per time step, twice when
+ *              reset_after is false). Needs a SIMD kernel variant; the
+ *              scalar one runs batch 1 on one thread.
+ * Every output element is computed by one thread with the operations and
+ * order of the one-thread call, so the results are bitwise the same as
+ * without a pool. The forward call stays allocation-free: the threads'
+ * scratch is part of the workspace, so query gru_layer_workspace_size (or
+ * the enclosing object's) after attaching the pool; a workspace sized for
+ * one thread is accepted and runs on one thread. gru_layer_forward_train
+ * (the backward tape) runs on one thread.
+ * A pool serves one call at a time: a call that finds it busy (another
+ * thread's call holds it) runs on its own thread. Free the pool only after
+ * the layers that use it are done (or detached).
+ * Without pthreads (no Threads package at build time) create returns
+ * GRU_E_UNSUPPORTED. */
+typedef struct gru_threadpool gru_threadpool;
+/* n_threads in [1, 1024] (1: no workers). GRU_E_ARG, GRU_E_NULL,
+ * GRU_E_NOMEM (allocation or thread start failed), GRU_E_UNSUPPORTED. */
+GRU_API gru_status gru_threadpool_create(int n_threads, gru_threadpool **out);
+/* Stop and join the workers, free the pool. NULL: no-op. */
+GRU_API void gru_threadpool_free(gru_threadpool *pool);
+/* Threads of a pool (workers + caller); 1 for NULL. */
+GRU_API int gru_threadpool_threads(const gru_threadpool *pool);
+/* Lend pool to the layer's forward calls (NULL: one thread). The layer does
+ * not own the pool. */
+GRU_API gru_status gru_layer_set_threadpool(gru_layer *layer, gru_threadpool *pool);
+
+/* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD).                                                   */
 /* ------------------------------------------------------------------------ */
 /* Variants: "scalar" (portable, sums in double: the reference), "avx2"

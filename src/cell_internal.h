@@ -75,6 +75,10 @@ enum { GRU__REC_H, GRU__REC_Z, GRU__REC_R, GRU__REC_HH, GRU__REC_PZ, GRU__REC_PR
                                const T *const (*m)[3], T *const *xg, void *ws);               \
     void gru__row_masks_##SFX(const gru_cell *cell, size_t batch, size_t b, const T *dp,        \
                               const T *rdp, const T *m[3], const T *rm[3]);                      \
+    void gru__recurrent_row_panels_##SFX(const gru_cell *cell, const T *xg, const T *h,         \
+                                         const T *const rm[3], T *out, void *ws, size_t p0,     \
+                                         size_t p1, T *rsh, void (*sync)(void *),               \
+                                         void *sync_arg);                                       \
     void gru__step_##SFX(const gru_cell *cell, size_t batch, const T *x, const T *h,            \
                          const T *dp, const T *rdp, T *h_new, void *scratch);
 GRU__STEP_DECLS(float, f32)

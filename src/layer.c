@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layer_internal.h"
+#include "threadpool_internal.h"
 
 gru_status gru_layer_config_init(gru_layer_config *cfg, int64_t units, int64_t input_dim) {
     if (!cfg) return gru__fail(GRU_E_NULL, NULL, "gru_layer_config_init: argument 'cfg' is NULL");
@@ -169,7 +170,20 @@ gru_status gru__layer_ws_plan(const gru_layer *l, int64_t batch, int64_t steps, 
     p->prev = off;
     if (!gru__add_size(off, n, &off)) return GRU_E_OVERFLOW;
     p->row = off;
-    if (!gru__add_size(off, gru__row_scratch_bytes(F, U, es), &off)) return GRU_E_OVERFLOW;
+    p->row_bytes = gru__row_scratch_bytes(F, U, es);
+    if (!gru__add_size(off, p->row_bytes, &off)) return GRU_E_OVERFLOW;
+    p->need = off;
+    p->nth = gru__pool_threads(l->pool);
+    p->thr_row = p->state2 = p->rsh = off;
+    if (p->nth > 1) {
+        const size_t ub = gru__align64(U * es);
+        if (!gru__mul_size((size_t)(p->nth - 1), p->row_bytes, &n) || !gru__add_size(off, n, &off))
+            return GRU_E_OVERFLOW;
+        p->state2 = off;
+        if (!gru__add_size(off, ub, &off)) return GRU_E_OVERFLOW;
+        p->rsh = off;
+        if (!gru__add_size(off, ub, &off)) return GRU_E_OVERFLOW;
+    }
     p->total = off;
     return GRU_OK;
 }
@@ -189,6 +203,13 @@ gru_status gru_layer_workspace_size(const gru_layer *l, int64_t batch, int64_t s
 
 /* ---- the forward call ------------------------------------------------------------ */
 
+gru_status gru_layer_set_threadpool(gru_layer *l, gru_threadpool *pool) {
+    gru_status s = gru__layer_check(l, "gru_layer_set_threadpool");
+    if (s) return s;
+    l->pool = pool;
+    return GRU_OK;
+}
+
 /* Is input step t of sample b valid (mask non-zero, or t < length)? */
 int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b) {
     if (in->mask) {
@@ -198,6 +219,10 @@ int gru__step_valid(const gru_layer *l, const gru_seq *in, size_t t, size_t b) {
     if (in->lengths) return (int64_t)t < in->lengths[b];
     return 1;
 }
+
+enum { GRU__RUN_ONE = 0, GRU__RUN_ROWS, GRU__RUN_UNITS };
+
+static void pool_sync(void *pool) { gru__pool_barrier(pool); }
 
 #define T float
 #define SUF(n) n##_f32
@@ -257,7 +282,7 @@ gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq 
     gru__layer_ws plan;
     if (gru__layer_ws_plan(l, in->batch, in->steps, &plan))
         return gru__overflow(msg, in->batch, in->steps, fn);
-    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, plan.total,
+    if ((s = gru__bytes_check(msg, "workspace", ws_bytes, plan.need,
                               "gru_layer_workspace_size", fn)) ||
         (s = gru__aligned64_check(msg, workspace, "workspace", fn)))
         return s;
@@ -285,12 +310,22 @@ gru_status gru__layer_forward_core(gru_layer *l, gru_dtype dtype, const gru_seq 
     if (init) memcpy(state, init, B * U * es);
     else memset(state, 0, B * U * es);
 
+    /* Threads (the layer's pool): batch rows, or for batch 1 the recurrent
+     * weights' panels; one thread for the backward tape, a workspace sized
+     * for one thread, or a pool busy with another call. */
+    int mode = GRU__RUN_ONE;
+    if (plan.nth > 1 && !rec && ws_bytes >= plan.total) {
+        if (B > 1) mode = GRU__RUN_ROWS;
+        else if (cell->fused && U > cell->pw) mode = GRU__RUN_UNITS;
+    }
     if (dtype == GRU_F32) {
-        gru__run_f32 r = {l, in, dp, rdp, rec, output, ws, &plan};
-        gru__layer_run_f32(&r);
+        gru__run_f32 r = {l, in, dp, rdp, rec, output, ws, &plan, mode};
+        if (mode == GRU__RUN_ONE || !gru__pool_run(l->pool, gru__layer_job_f32, &r))
+            gru__layer_run_f32(&r);
     } else {
-        gru__run_f64 r = {l, in, dp, rdp, rec, output, ws, &plan};
-        gru__layer_run_f64(&r);
+        gru__run_f64 r = {l, in, dp, rdp, rec, output, ws, &plan, mode};
+        if (mode == GRU__RUN_ONE || !gru__pool_run(l->pool, gru__layer_job_f64, &r))
+            gru__layer_run_f64(&r);
     }
     if (io->state_out) memcpy(io->state_out, state, B * U * es);
     if (l->cfg.stateful) memcpy(l->states, state, B * U * es);

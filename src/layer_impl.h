@@ -17,6 +17,7 @@ typedef struct SUF(gru__run) {
     T *output;
     char *ws;
     const gru__layer_ws *plan;
+    int mode;              /* GRU__RUN_*: one thread, rows or units split */
 } SUF(gru__run);
 
 static const T *SUF(x_at)(const gru_layer *l, const gru_seq *in, size_t t, size_t b) {
@@ -30,7 +31,10 @@ static T *SUF(out_at)(const gru_layer *l, const gru_seq *in, T *out, size_t p, s
     return l->cfg.time_major ? out + (p * B + b) * U : out + (b * Tn + p) * U;
 }
 
-static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
+/* Rows b0 .. b1-1 of the call, with row scratch `row`: the whole call on
+ * one thread (0, B), or one thread's share of the rows (rows are
+ * independent: no thread reads another's rows). */
+static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, void *row) {
     const gru_layer *l = r->layer;
     const gru_cell *cell = l->cell;
     const gru_seq *in = r->in;
@@ -38,7 +42,6 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
     T *xproj = (T *)(r->ws + r->plan->xproj); /* (T, B, 3U) in processing order */
     T *state = (T *)(r->ws + r->plan->state); /* (B, U) */
     T *prev = (T *)(r->ws + r->plan->prev);   /* (B, U) previous outputs     */
-    void *row = r->ws + r->plan->row;
     const int masked = in->mask || in->lengths;
 
     /* The input projections of all valid (step, row) pairs, GRU__ROWS_MAX
@@ -48,7 +51,7 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
     size_t nq = 0;
     for (size_t p = 0; p < Tn; p++) {
         const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
-        for (size_t b = 0; b < B; b++) {
+        for (size_t b = b0; b < b1; b++) {
             if (masked && !gru__step_valid(l, in, t, b)) continue;
             const T *rm[3];
             SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, ms[nq], rm);
@@ -61,7 +64,7 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
         }
     }
     if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
-    if (masked) memset(prev, 0, B * U * sizeof(T));
+    if (masked) memset(prev + b0 * U, 0, (b1 - b0) * U * sizeof(T));
     /* Per step: the valid rows' recurrent halves, GRU__ROWS_MAX rows per
      * call (each row's bits are those it gets alone), then the outputs. */
     const T *rxg[GRU__ROWS_MAX], *rh[GRU__ROWS_MAX], *rrm[GRU__ROWS_MAX][3];
@@ -69,7 +72,7 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
     for (size_t p = 0; p < Tn; p++) {
         const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
         size_t nrow = 0;
-        for (size_t b = 0; b < B; b++) {
+        for (size_t b = b0; b < b1; b++) {
             if (masked && !gru__step_valid(l, in, t, b)) continue;
             const T *m[3];
             SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rrm[nrow]);
@@ -87,7 +90,7 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
         if (nrow)
             SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
                                      rrec);
-        for (size_t b = 0; b < B; b++) {
+        for (size_t b = b0; b < b1; b++) {
             T *hb = state + b * U;
             const T *out_row = hb;
             if (!masked || gru__step_valid(l, in, t, b)) {
@@ -103,5 +106,103 @@ static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
                 memcpy(SUF(out_at)(l, in, r->output, p, b), out_row, U * sizeof(T));
         }
     }
-    if (!l->cfg.return_sequences) memcpy(r->output, masked ? prev : state, B * U * sizeof(T));
+    if (!l->cfg.return_sequences)
+        memcpy((T *)r->output + b0 * U, (masked ? prev : state) + b0 * U,
+               (b1 - b0) * U * sizeof(T));
+}
+
+static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
+    SUF(gru__layer_rows)(r, 0, (size_t)r->in->batch, r->ws + r->plan->row);
+}
+
+/* A batch-1 call split over the units: thread tid of nth owns the panels
+ * [pa, pb) of the packed recurrent weights (units [ja, jb)). The input
+ * projections are shared out by steps, then per valid step every thread
+ * computes its units of the new state from the whole current state into the
+ * other state buffer (state / state2 alternate), and all meet at a barrier
+ * (two without reset_after: the candidate needs all of r). Outputs and the
+ * masked steps' bookkeeping are per unit, so each thread does its own. */
+static void SUF(gru__layer_units)(const SUF(gru__run) *r, int tid, int nth) {
+    const gru_layer *l = r->layer;
+    const gru_cell *cell = l->cell;
+    const gru_seq *in = r->in;
+    gru_threadpool *pool = l->pool;
+    const size_t Tn = (size_t)in->steps, U = cell->U, U3 = 3 * U, P = cell->pw;
+    const size_t npan = (U + P - 1) / P;
+    const size_t pa = npan * (size_t)tid / (size_t)nth, pb = npan * (size_t)(tid + 1) / (size_t)nth;
+    const size_t ja = pa * P < U ? pa * P : U, jb = pb * P < U ? pb * P : U, nj = jb - ja;
+    T *xproj = (T *)(r->ws + r->plan->xproj);
+    T *state = (T *)(r->ws + r->plan->state);
+    T *prev = (T *)(r->ws + r->plan->prev);
+    T *rsh = (T *)(r->ws + r->plan->rsh);
+    void *row = tid == 0 ? r->ws + r->plan->row
+                         : r->ws + r->plan->thr_row + (size_t)(tid - 1) * r->plan->row_bytes;
+    const int masked = in->mask || in->lengths;
+
+    /* Input projections of this thread's steps. */
+    const size_t p_lo = Tn * (size_t)tid / (size_t)nth, p_hi = Tn * (size_t)(tid + 1) / (size_t)nth;
+    const T *xs[GRU__ROWS_MAX], *ms[GRU__ROWS_MAX][3];
+    T *xgs[GRU__ROWS_MAX];
+    size_t nq = 0;
+    for (size_t p = p_lo; p < p_hi; p++) {
+        const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
+        if (masked && !gru__step_valid(l, in, t, 0)) continue;
+        const T *rm[3];
+        SUF(gru__row_masks)(cell, 1, 0, r->dp, r->rdp, ms[nq], rm);
+        xs[nq] = SUF(x_at)(l, in, t, 0);
+        xgs[nq] = xproj + p * U3;
+        if (++nq == GRU__ROWS_MAX) {
+            SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
+            nq = 0;
+        }
+    }
+    if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
+    if (masked) memset(prev + ja, 0, nj * sizeof(T));
+    gru__pool_barrier(pool);
+
+    T *cur = state, *nxt = (T *)(r->ws + r->plan->state2);
+    for (size_t p = 0; p < Tn; p++) {
+        const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
+        const int valid = !masked || gru__step_valid(l, in, t, 0);
+        const T *out_row;
+        if (valid) {
+            const T *m[3], *rm[3];
+            SUF(gru__row_masks)(cell, 1, 0, r->dp, r->rdp, m, rm);
+            SUF(gru__recurrent_row_panels)(cell, xproj + p * U3, cur, rm, nxt, row, pa, pb, rsh,
+                                           pool_sync, pool);
+            gru__pool_barrier(pool);
+            T *tmp = cur;
+            cur = nxt;
+            nxt = tmp;
+            out_row = cur;
+            if (masked) memcpy(prev + ja, cur + ja, nj * sizeof(T));
+        } else {
+            if (l->cfg.zero_output_for_mask) memset(prev + ja, 0, nj * sizeof(T));
+            out_row = prev;
+        }
+        if (l->cfg.return_sequences)
+            memcpy(SUF(out_at)(l, in, r->output, p, 0) + ja, out_row + ja, nj * sizeof(T));
+    }
+    if (cur != state) memcpy(state + ja, cur + ja, nj * sizeof(T));
+    if (!l->cfg.return_sequences)
+        memcpy((T *)r->output + ja, (masked ? prev : state) + ja, nj * sizeof(T));
+}
+
+/* The pool's job (gru__pool_run): thread tid of nth. */
+static void SUF(gru__layer_job)(void *arg, int tid, int nth) {
+    const SUF(gru__run) *r = arg;
+    if (r->mode == GRU__RUN_UNITS) {
+        SUF(gru__layer_units)(r, tid, nth);
+        return;
+    }
+    /* Rows: shares of ceil(B / nth), whole register blocks when every
+     * thread still gets one. */
+    const size_t B = (size_t)r->in->batch, n = (size_t)nth;
+    size_t chunk = (B + n - 1) / n;
+    if (B >= n * GRU__ROWS_MAX) chunk = (chunk + GRU__ROWS_MAX - 1) / GRU__ROWS_MAX * GRU__ROWS_MAX;
+    const size_t b0 = chunk * (size_t)tid < B ? chunk * (size_t)tid : B;
+    const size_t b1 = b0 + chunk < B ? b0 + chunk : B;
+    void *row = tid == 0 ? r->ws + r->plan->row
+                         : r->ws + r->plan->thr_row + (size_t)(tid - 1) * r->plan->row_bytes;
+    if (b1 > b0) SUF(gru__layer_rows)(r, b0, b1, row);
 }

@@ -12,12 +12,19 @@ struct gru_layer {
     gru_cell *cell;        /* placed right after this struct               */
     void *states;          /* (batch_size, U) when stateful, cell dtype     */
     int owned;
+    gru_threadpool *pool;  /* lent by gru_layer_set_threadpool, or NULL     */
     char msg[GRU_ERRMSG_MAX];
 };
 
-/* Workspace layout of a forward call (offsets in bytes). */
+/* Workspace layout of a forward call (offsets in bytes). need: what one
+ * thread needs; total: with the layer's pool of nth > 1 threads, also the
+ * other threads' row scratch (thr_row, nth - 1 of row_bytes each), a second
+ * state buffer and the shared reset gate of a batch-1 call (state2, rsh;
+ * U each). Without a pool, total = need. */
 typedef struct gru__layer_ws {
-    size_t xproj, state, prev, row, total;
+    size_t xproj, state, prev, row, need;
+    size_t thr_row, row_bytes, state2, rsh, total;
+    int nth;
 } gru__layer_ws;
 gru_status gru__layer_ws_plan(const gru_layer *layer, int64_t batch, int64_t steps,
                               gru__layer_ws *plan);

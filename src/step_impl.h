@@ -203,6 +203,86 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
 #undef ROWBUF
 }
 
+/* One row's recurrent half restricted to the panels [p0, p1) of the packed
+ * recurrent weights (units p0*P .. min(p1*P, U)), for a batch-1 call split
+ * over threads (layer_impl.h): each thread owns a range of panels, and
+ * writes out[j] for its units only. The arithmetic of each unit is that of
+ * recurrent_rows_fused with one row, in the same order, so the bits are the
+ * same. Fused path only (cell->fused). out must not alias h (the other
+ * threads still read h). Without reset_after the candidate needs all of r:
+ * each thread writes its units of r into rsh (U, shared), calls
+ * sync(sync_arg) (a barrier of all the threads), then reads all of rsh. */
+void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *h,
+                                    const T *const rm[3], T *out, void *ws, size_t p0, size_t p1,
+                                    T *rsh, void (*sync)(void *), void *sync_arg) {
+    const gru_cell_config *c = &cell->cfg;
+    const size_t F = cell->F, U = cell->U, U3 = 3 * U, P = cell->pw, FU = F > U ? F : U;
+    const T *Rp = (const T *)cell->rpack;
+    const T *bh = (c->reset_after && cell->bias) ? (const T *)cell->bias + U3 : NULL;
+    T *cp = SUF(pk_scratch)(cell, ws), *acc = cp + 3 * FU * GRU__ROWS_MAX;
+    T *rows = acc + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX;
+    T *pz = rows, *pr = rows + U, *ph = rows + 2 * U, *z = rows + 3 * U, *r = rows + 4 * U,
+      *hh = rows + 5 * U, *ah = rows + 6 * U, *hin = rows + 7 * U;
+    const T *a[3];
+    SUF(masked3)(h, rm, U, cp, a);
+    if (c->reset_after) {
+        for (size_t p = p0; p < p1 && p * P < U; p++) {
+            const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
+            PANELS(U, 3, Rp + j0 * U * 3, 1, a, acc);
+            const T *s = acc;
+            for (size_t i = 0; i < n; i++) {
+                const size_t j = j0 + i;
+                pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
+                pr[j] = xg[U + j] + (bh ? s[P + i] + bh[U + j] : s[P + i]);
+                ah[j] = bh ? s[2 * P + i] + bh[2 * U + j] : s[2 * P + i];
+            }
+            GATE(&c->recurrent_activation, n, pz + j0, z + j0);
+            GATE(&c->recurrent_activation, n, pr + j0, r + j0);
+            for (size_t i = 0; i < n; i++) {
+                const size_t j = j0 + i;
+                ph[j] = xg[2 * U + j] + r[j] * ah[j];
+            }
+            GATE(&c->activation, n, ph + j0, hh + j0);
+            for (size_t j = j0; j < j0 + n; j++) {
+                const T zh = z[j] * h[j];
+                const T one_minus_z = (T)1 - z[j];
+                out[j] = zh + one_minus_z * hh[j];
+            }
+        }
+        return;
+    }
+    const size_t npan = (U + P - 1) / P;
+    const T *a2[2] = {a[0], a[1]};
+    for (size_t p = p0; p < p1 && p * P < U; p++) {
+        const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
+        PANELS(U, 2, Rp + j0 * U * 2, 1, a2, acc);
+        const T *s = acc;
+        for (size_t i = 0; i < n; i++) {
+            pz[j0 + i] = xg[j0 + i] + s[i];
+            pr[j0 + i] = xg[U + j0 + i] + s[P + i];
+        }
+        GATE(&c->recurrent_activation, n, pz + j0, z + j0);
+        GATE(&c->recurrent_activation, n, pr + j0, rsh + j0);
+    }
+    sync(sync_arg);
+    const T *hq = a[2];
+    for (size_t k = 0; k < U; k++) hin[k] = rsh[k] * hq[k];
+    const T *Rh = Rp + npan * P * U * 2;
+    const T *hin_c = hin;
+    for (size_t p = p0; p < p1 && p * P < U; p++) {
+        const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
+        PANELS(U, 1, Rh + j0 * U, 1, &hin_c, acc);
+        const T *s = acc;
+        for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
+        GATE(&c->activation, n, ph + j0, hh + j0);
+        for (size_t j = j0; j < j0 + n; j++) {
+            const T zh = z[j] * h[j];
+            const T one_minus_z = (T)1 - z[j];
+            out[j] = zh + one_minus_z * hh[j];
+        }
+    }
+}
+
 /* Recurrent halves of nr rows (any nr): blocks of GRU__ROWS_MAX rows on the
  * fused path, row by row otherwise; the same bits as gru__recurrent_row per
  * row. recs may be NULL (no records). */
