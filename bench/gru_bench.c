@@ -42,28 +42,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "gru.h"
 
 #define GRU_BENCH_MIN_REPS 3
 #define GRU_BENCH_MAX_REPS 51
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of the process (all its threads). */
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 #define TRY(expr)                                                                           \
     do {                                                                                    \

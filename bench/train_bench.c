@@ -13,18 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "gru.h"
-
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 #define TRY(expr)                                                                           \
     do {                                                                                    \
@@ -70,7 +61,7 @@ static double bench(int reps, int64_t B, int64_t T, int64_t F, int64_t U, int re
     gru_seq in = {B, T, x, NULL, NULL};
     double *ts = malloc(sizeof(double) * (size_t)reps);
     for (int rep = -2; rep < reps; rep++) {
-        double t0 = now_us();
+        double t0 = now_s() * 1e6;
         TRY(gru_layer_forward_train(l, GRU_F32, &in, NULL, GRU_TRAINING_TRUE, out, tape, ntape));
         const float scale = 2.0f / (float)(B * U); /* d mean((out - y)^2) */
         for (int64_t i = 0; i < B * U; i++) dout[i] = scale * (out[i] - y[i]);
@@ -78,7 +69,7 @@ static double bench(int reps, int64_t B, int64_t T, int64_t F, int64_t U, int re
         TRY(gru_layer_backward(l, GRU_F32, &in, tape, dout, NULL, NULL, NULL, &g, bw, nbw));
         TRY(gru_optimizer_apply(opt, GRU_F32, 3, vars, grads));
         TRY(gru_cell_set_weights(cell, GRU_F32, wk, wr, wb));
-        if (rep >= 0) ts[rep] = now_us() - t0;
+        if (rep >= 0) ts[rep] = now_s() * 1e6 - t0;
     }
     qsort(ts, (size_t)reps, sizeof *ts, cmp_d);
     double med = ts[reps / 2];
