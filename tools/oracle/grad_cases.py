@@ -261,19 +261,7 @@ def make_grad_case(name, lname, c):
                  ("initial_state", c["initial_state"]), ("nchunks", 1), ("chunks", str(T)),
                  ("output_width", W), ("layer_case", lname.split("/", 1)[1])):
         g.add_meta(k, v)
-    for sfx, w in (("", wf), ("_b", wb)):
-        if w is None:
-            continue
-        g.add_array("kernel" + sfx, w[0], dt)
-        g.add_array("recurrent_kernel" + sfx, w[1], dt)
-        g.add_array("bias" + sfx, w[2], dt)
-    g.add_array("x", x, dt)
-    if mask is not None:
-        g.add_array("mask", mask.astype(np.float64), "f64")
-    if h0 is not None:
-        g.add_array("h0", h0, dt)
-    if h0b is not None:
-        g.add_array("h0_b", h0b, dt)
+    layer_cases.add_layer_inputs(g, dt, wf, wb, x, mask, h0, h0b)
     for d, mm in enumerate(masks):
         sfx = "_b" if d else ""
         if mm[0] is not None:

@@ -312,6 +312,24 @@ def _build(c, U, F, dtname, ract, dp, rdp, shape):
     return layer
 
 
+def add_layer_inputs(g, dt, wf, wb, x, mask, h0, h0b):
+    """The arrays every layer-shaped golden starts with (layer and grad
+    families): both directions' weights, x, the mask and initial states."""
+    for sfx, w in (("", wf), ("_b", wb)):
+        if w is None:
+            continue
+        g.add_array("kernel" + sfx, w[0], dt)
+        g.add_array("recurrent_kernel" + sfx, w[1], dt)
+        g.add_array("bias" + sfx, w[2], dt)
+    g.add_array("x", x, dt)
+    if mask is not None:
+        g.add_array("mask", mask.astype(np.float64), "f64")
+    if h0 is not None:
+        g.add_array("h0", h0, dt)
+    if h0b is not None:
+        g.add_array("h0_b", h0b, dt)
+
+
 def layer_inputs(name, c):
     """The weights and inputs of a case, drawn from its seed (the grad family
     reuses them): forward / backward weights (W, R, b), x (B,T,F), h0, h0_b,
@@ -518,19 +536,7 @@ def make_layer_case(name, c):
                  ("chunks", ",".join(str(n) for n in chunks)),
                  ("output_width", 2 * U if merge == "concat" else U)):
         g.add_meta(k, v)
-    for sfx, w in (("", wf), ("_b", wb)):
-        if w is None:
-            continue
-        g.add_array("kernel" + sfx, w[0], dt)
-        g.add_array("recurrent_kernel" + sfx, w[1], dt)
-        g.add_array("bias" + sfx, w[2], dt)
-    g.add_array("x", x, dt)
-    if mask is not None:
-        g.add_array("mask", mask.astype(np.float64), "f64")
-    if h0 is not None:
-        g.add_array("h0", h0, dt)
-    if h0b is not None:
-        g.add_array("h0_b", h0b, dt)
+    add_layer_inputs(g, dt, wf, wb, x, mask, h0, h0b)
     for ci, (outs, states, masks) in enumerate(res):
         for d, mm in enumerate(masks):
             sfx = ("_b" if d else "") + "_c%d" % ci
