@@ -1494,6 +1494,31 @@ GRU_API int gru_threadpool_threads(const gru_threadpool *pool);
 /* Lend pool to the layer's forward calls (NULL: one thread). The layer does
  * not own the pool. */
 GRU_API gru_status gru_layer_set_threadpool(gru_layer *layer, gru_threadpool *pool);
+/* Lend pool to both layers of a Bidirectional (they run one after the
+ * other, each split as above; the merge runs on the calling thread), or to
+ * every layer of a stack. NULL: one thread. Query the workspace size after
+ * attaching: unlike a layer's, a Bidirectional's or stack's workspace sized
+ * without the pool is GRU_E_SHAPE. The handle does not own the pool. */
+GRU_API gru_status gru_bidirectional_set_threadpool(gru_bidirectional *bi, gru_threadpool *pool);
+GRU_API gru_status gru_stack_set_threadpool(gru_stack *stack, gru_threadpool *pool);
+/* Lend pool to a model's batch call (gru_model_forward; NULL: one thread).
+ * The pool goes down to the layers, not around the graph: every GRU and
+ * Bidirectional node is split as a layer is (batch rows; a batch of 1 by the
+ * recurrent weights' panels), and Dense / TimeDistributed(Dense) nodes split
+ * their rows (each row on one thread with the one-thread kernel and order);
+ * the light nodes (Masking, Embedding, Activation, pooling, merges, copies)
+ * run on the calling thread. No element depends on how rows are shared out,
+ * so the results are bitwise those of one thread for every batch size and
+ * thread count, a batch of 1 is split too, and a stateful GRU keeps one
+ * state per row as without a pool. (Running the whole graph once per chunk
+ * of rows would give the same bits but would leave a batch of 1, and
+ * stateful layers, on one thread.) Sets the pool on all the model's layers,
+ * replacing a pool lent to a gru_model_node_layer / _bidirectional handle.
+ * gru_model_workspace_size grows with the pool (per-thread scratch): query it
+ * after attaching; a workspace sized without the pool is GRU_E_SHAPE. The
+ * call stays allocation-free. The model does not own the pool: free the
+ * pool after the model's last call (or after detaching it). */
+GRU_API gru_status gru_model_set_threadpool(gru_model *model, gru_threadpool *pool);
 
 /* ------------------------------------------------------------------------ */
 /* Kernel variants (SIMD).                                                   */

@@ -227,6 +227,15 @@ int64_t gru_bidirectional_output_width(const gru_bidirectional *bi) {
     return bi->merge == GRU_MERGE_CONCAT ? uf + ub : uf;
 }
 
+gru_status gru_bidirectional_set_threadpool(gru_bidirectional *bi, gru_threadpool *pool) {
+    static const char fn[] = "gru_bidirectional_set_threadpool";
+    gru_status s = gru__bi_check(bi, fn);
+    if (s) return s;
+    for (int k = 0; k < 2 && !s; k++) s = gru_layer_set_threadpool(bi->layer[k], pool);
+    if (s) return gru__fail_prefixed(s, bi->msg, fn);
+    return GRU_OK;
+}
+
 /* ---- workspace ---------------------------------------------------------------- */
 
 /* Byte offsets in the workspace: the layers' shared region at 0, then the

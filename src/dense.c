@@ -280,9 +280,15 @@ gru_status gru_dense_forward(gru_dense *d, gru_dtype dtype, size_t rows, const v
     if ((s = check_dtype(d, dtype, fn)) || (s = check_rows(d, rows, fn))) return s;
     if (!x) return gru__fail(GRU_E_NULL, d->msg, "%s: argument 'x' (rows, F) is NULL", fn);
     if (!y) return gru__fail(GRU_E_NULL, d->msg, "%s: argument 'y' (rows, U) is NULL", fn);
-    if (dtype == GRU_F32) dense_fwd_f32(d, rows, x, y, pre);
-    else dense_fwd_f64(d, rows, x, y, pre);
+    if (dtype == GRU_F32) dense_fwd_f32(d, rows, x, y, pre, d->acc);
+    else dense_fwd_f64(d, rows, x, y, pre, d->acc);
     return GRU_OK;
+}
+
+void gru__dense_forward_rows(const gru_dense *d, gru_dtype dtype, size_t rows, const void *x,
+                             void *y, double *acc) {
+    if (dtype == GRU_F32) dense_fwd_f32(d, rows, x, y, NULL, acc);
+    else dense_fwd_f64(d, rows, x, y, NULL, acc);
 }
 
 gru_status gru_dense_backward(gru_dense *d, gru_dtype dtype, size_t rows, const void *x,

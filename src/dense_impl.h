@@ -2,13 +2,15 @@
  * Included by dense.c with T (float or double), SUF(name), DT (the dtype),
  * VECMAT (the kernel entry) and ACT_ROW (the row activation). */
 
-/* y = act(x·W + b) for `rows` rows; pre (may be NULL) keeps x·W + b. */
-static void SUF(dense_fwd)(gru_dense *d, size_t rows, const T *x, T *y, T *pre) {
+/* y = act(x·W + b) for `rows` rows; pre (may be NULL) keeps x·W + b; acc:
+ * U doubles of scratch (the handle's, or a thread's own). */
+static void SUF(dense_fwd)(const gru_dense *d, size_t rows, const T *x, T *y, T *pre,
+                           double *acc) {
     const size_t F = d->F, U = d->U;
     const T *W = (const T *)d->kernel, *b = (const T *)d->bias;
     for (size_t r = 0; r < rows; r++) {
         T *z = pre ? pre + r * U : y + r * U;
-        VECMAT(F, U, x + r * F, W, U, b, d->acc, z);
+        VECMAT(F, U, x + r * F, W, U, b, acc, z);
         if (d->cfg.activation.kind == GRU_ACT_LINEAR) {
             if (z != y + r * U) memcpy(y + r * U, z, U * sizeof(T));
         } else {

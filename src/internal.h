@@ -99,4 +99,10 @@ gru_status gru__constraint_check(const gru_constraint *c, const char *argname, c
 void gru__act_row_f32(const gru_activation *act, size_t n, const float *x, float *y);
 void gru__act_row_f64(const gru_activation *act, size_t n, const double *x, double *y);
 
+/* gru_dense_forward's rows (no checks, no pre-activation) with acc, U
+ * doubles of the caller's scratch instead of the handle's: threads sharing
+ * one Dense handle each pass their own (the model's pool). */
+void gru__dense_forward_rows(const gru_dense *d, gru_dtype dtype, size_t rows, const void *x,
+                             void *y, double *acc);
+
 #endif

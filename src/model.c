@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "model_io.h"
+#include "threadpool_internal.h"
 
 #define GRU__MODEL_MAGIC 0x6772756d6f646c31ull /* "grumodl1" */
 #define MAX_PORTS 4
@@ -67,6 +68,7 @@ struct gru_model {
     size_t *out_t;  /* tensor of model output k */
     bool has_steps; /* some input has an open time axis */
     gru_model_ref *out_ref; /* outputs as given (gru_model_output_ref) */
+    gru_threadpool *pool;   /* lent by gru_model_set_threadpool, or NULL */
     char msg[GRU_ERRMSG_MAX];
 };
 
@@ -1159,6 +1161,12 @@ static int t_count(const mtensor *t, size_t batch, int64_t steps, size_t *elems,
     return 1;
 }
 
+/* Bytes of one thread's Dense accumulators (U doubles, U the fixed last
+ * axis of the Dense node's output o). */
+static size_t dense_acc_stride(const mtensor *o) {
+    return gru__align64((size_t)o->dims[o->rank - 1] * sizeof(double));
+}
+
 /* Lay out the workspace for (batch, steps); with base set, also point every
  * tensor and mask at its place. 0 on overflow or a layer's failure. */
 static gru_status plan(gru_model *m, size_t batch, int64_t steps, char *base, size_t *total,
@@ -1181,6 +1189,17 @@ static gru_status plan(gru_model *m, size_t batch, int64_t steps, char *base, si
         }
         if (b > need) need = b;
     }
+    /* With a pool, Dense rows are split between threads, each with its own
+     * accumulators in the scratch region (free while no GRU runs). */
+    const size_t nth = (size_t)gru__pool_threads(m->pool);
+    if (nth > 1)
+        for (size_t i = 0; i < m->n; i++) {
+            const mnode *nd = &m->nodes[i];
+            if (!nd->dense) continue;
+            const mtensor *o = &m->t[nd->out0];
+            b = nth * dense_acc_stride(o);
+            if (b > need) need = b;
+        }
     if (need > SIZE_MAX / 2) goto overflow;
     size_t off = gru__align64(need);
     *scratch = off;
@@ -1221,6 +1240,44 @@ gru_status gru_model_workspace_size(const gru_model *m, int64_t batch, int64_t s
 }
 
 /* ---- forward ----------------------------------------------------------------------- */
+
+gru_status gru_model_set_threadpool(gru_model *m, gru_threadpool *pool) {
+    static const char fn[] = "gru_model_set_threadpool";
+    gru_status s = check_m(m, fn);
+    if (s) return s;
+    for (size_t i = 0; i < m->n && !s; i++) {
+        const mnode *nd = &m->nodes[i];
+        if (nd->layer) s = gru_layer_set_threadpool(nd->layer, pool);
+        else if (nd->bi) s = gru_bidirectional_set_threadpool(nd->bi, pool);
+        if (s) {
+            char p[NAME_MAX_ + 96];
+            snprintf(p, sizeof p, "%s: node %zu ('%s')", fn, i, nd->name);
+            return gru__fail_prefixed(s, m->msg, p);
+        }
+    }
+    m->pool = pool;
+    return GRU_OK;
+}
+
+/* A Dense node's rows shared out over the pool: thread tid of nth runs rows
+ * [rows*tid/nth, rows*(tid+1)/nth) with its own accumulators. */
+typedef struct dense_job {
+    const gru_dense *d;
+    gru_dtype dt;
+    size_t rows, x_row, y_row; /* row sizes in bytes */
+    const char *x;
+    char *y, *acc;
+    size_t acc_stride;
+} dense_job;
+
+static void dense_job_run(void *arg, int tid, int nth) {
+    const dense_job *j = arg;
+    const size_t r0 = j->rows * (size_t)tid / (size_t)nth;
+    const size_t r1 = j->rows * (size_t)(tid + 1) / (size_t)nth;
+    if (r1 > r0)
+        gru__dense_forward_rows(j->d, j->dt, r1 - r0, j->x + r0 * j->x_row, j->y + r0 * j->y_row,
+                                (double *)(void *)(j->acc + (size_t)tid * j->acc_stride));
+}
 
 static gru_status run_node(gru_model *m, size_t i, size_t B, int64_t steps, char *scratch,
                            size_t scratch_bytes, const char *fn) {
@@ -1299,9 +1356,18 @@ static gru_status run_node(gru_model *m, size_t i, size_t B, int64_t steps, char
         break;
     }
     case GRU_NODE_DENSE:
-    case GRU_NODE_TIME_DISTRIBUTED_DENSE:
+    case GRU_NODE_TIME_DISTRIBUTED_DENSE: {
+        const int nth = gru__pool_threads(m->pool);
+        const size_t stride = dense_acc_stride(o);
+        if (nth > 1 && xr > 1 && orows == xr && stride * (size_t)nth <= scratch_bytes) {
+            dense_job j = {nd->dense, dt, xr, xe / xr * es, oe / orows * es, x->ptr, o->ptr,
+                           scratch, stride};
+            if (!gru__pool_run(m->pool, dense_job_run, &j)) dense_job_run(&j, 0, 1);
+            return GRU_OK;
+        }
         s = gru_dense_forward(nd->dense, dt, xr, x->ptr, o->ptr, NULL);
         break;
+    }
     case GRU_NODE_ACTIVATION:
         s = gru_activation_apply(&nd->act, dt, xr, xr ? xe / xr : 0, x->ptr, o->ptr);
         break;

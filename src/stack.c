@@ -196,6 +196,19 @@ int64_t gru_stack_output_width(const gru_stack *st) {
     return gru__stack_check(st, "gru_stack_output_width") ? -1 : st->items[st->n - 1].width;
 }
 
+gru_status gru_stack_set_threadpool(gru_stack *st, gru_threadpool *pool) {
+    static const char fn[] = "gru_stack_set_threadpool";
+    gru_status s = gru__stack_check(st, fn);
+    if (s) return s;
+    for (size_t i = 0; i < st->n && !s; i++) {
+        const stack_item *it = &st->items[i];
+        s = it->bi ? gru_bidirectional_set_threadpool(it->bi, pool)
+                   : gru_layer_set_threadpool(it->layer, pool);
+    }
+    if (s) return gru__fail_prefixed(s, st->msg, fn);
+    return GRU_OK;
+}
+
 /* ---- workspace ---------------------------------------------------------------- */
 
 /* The entries' shared region at 0, then up to two intermediate sequence

@@ -174,6 +174,49 @@ TEST(bidirectional_and_stack_forward_perform_zero_allocations) {
 #endif
 }
 
+/* A model on a thread pool (GRU and Bidirectional rows, TimeDistributed
+ * Dense rows split over 2 threads) allocates nothing per call. */
+TEST(model_forward_on_a_pool_performs_zero_allocations) {
+#ifndef GRU_TEST_WRAP_MALLOC
+    CHECK_MSG(0, "built without -Wl,--wrap=malloc: cannot prove zero allocations");
+#else
+    enum { B = 5, T = 4, F = 3, U = 6 };
+    gru_threadpool *pool = NULL;
+    if (gru_threadpool_create(2, &pool) == GRU_E_UNSUPPORTED) return; /* no pthreads */
+    CHECK(pool);
+    gru_model_node nd[4];
+    for (int i = 0; i < 4; i++)
+        gru_model_node_init(&nd[i], i == 0 ? GRU_NODE_INPUT : i == 1 ? GRU_NODE_GRU
+                                    : i == 2 ? GRU_NODE_BIDIRECTIONAL
+                                             : GRU_NODE_TIME_DISTRIBUTED_DENSE, NULL);
+    nd[0].input.rank = 2, nd[0].input.shape[0] = -1, nd[0].input.shape[1] = F;
+    gru_layer_config_init(&nd[1].gru, U, 1);
+    nd[1].gru.return_sequences = true;
+    gru_bidirectional_config_init(&nd[2].bidirectional, U, 1);
+    nd[2].bidirectional.layer.return_sequences = true;
+    nd[3].dense.units = 2;
+    for (size_t i = 1; i < 4; i++) nd[i].n_inputs = 1, nd[i].inputs[0].node = i - 1;
+    gru_model_ref out = {3, 0};
+    gru_model *m;
+    CHECK_OK(gru_model_create(nd, 4, &out, 1, GRU_F32, &m));
+    CHECK_OK(gru_model_set_threadpool(m, pool));
+    size_t n;
+    CHECK_OK(gru_model_workspace_size(m, B, T, &n));
+    void *ws = aligned_alloc(64, (n + 63) / 64 * 64);
+    CHECK(ws);
+    float x[B * T * F], y[B * T * 2];
+    for (int i = 0; i < B * T * F; i++) x[i] = 0.05f * (float)i - 0.3f;
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    long before = g_allocs;
+    for (int k = 0; k < 3; k++) CHECK_OK(gru_model_forward(m, GRU_F32, B, T, ins, outs, ws, n));
+    CHECK_MSG(g_allocs == before, "%ld allocations during forward calls", g_allocs - before);
+    free(ws);
+    gru_model_free(m);
+    gru_threadpool_free(pool);
+#endif
+}
+
 TEST(bidirectional_and_stack_backward_perform_zero_allocations) {
 #ifndef GRU_TEST_WRAP_MALLOC
     CHECK_MSG(0, "built without -Wl,--wrap=malloc: cannot prove zero allocations");
@@ -233,4 +276,5 @@ void tests_alloc(void) {
     TR_RUN(layer_forward_performs_zero_allocations);
     TR_RUN(bidirectional_and_stack_forward_perform_zero_allocations);
     TR_RUN(bidirectional_and_stack_backward_perform_zero_allocations);
+    TR_RUN(model_forward_on_a_pool_performs_zero_allocations);
 }

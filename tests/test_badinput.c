@@ -1469,6 +1469,22 @@ TEST(badinput_layer_doc_null_io_and_reset_states_null) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* The set_threadpool functions of the wrappers and the model: NULL and
+ * memory that is not a handle (a NULL pool is valid: one thread). */
+TEST(badinput_set_threadpool_handles) {
+    static _Alignas(64) unsigned char junk[512];
+    memset(junk, 0, sizeof junk);
+    CHECK_REJECT(gru_bidirectional_set_threadpool(NULL, NULL), GRU_E_NULL, "'bi'");
+    CHECK_REJECT(gru_stack_set_threadpool(NULL, NULL), GRU_E_NULL, "'stack'");
+    CHECK_REJECT(gru_model_set_threadpool(NULL, NULL), GRU_E_NULL, "'model'");
+    CHECK_REJECT(gru_bidirectional_set_threadpool((gru_bidirectional *)(void *)junk, NULL),
+                 GRU_E_STATE, "not an initialised Bidirectional");
+    CHECK_REJECT(gru_stack_set_threadpool((gru_stack *)(void *)junk, NULL), GRU_E_STATE,
+                 "not an initialised stack");
+    CHECK_REJECT(gru_model_set_threadpool((gru_model *)(void *)junk, NULL), GRU_E_STATE,
+                 "not a model");
+}
+
 void tests_badinput(void) {
     NULL_CASES(BAD_RUN)
     HANDLE_MSG_CASES(HMSG_RUN)
@@ -1609,4 +1625,5 @@ void tests_badinput(void) {
     TR_RUN(badinput_layer_value_functions);
     TR_RUN(badinput_layer_handle_keeps_message);
     TR_RUN(badinput_layer_doc_null_io_and_reset_states_null);
+    TR_RUN(badinput_set_threadpool_handles);
 }
