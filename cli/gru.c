@@ -1,7 +1,7 @@
 /* The gru command: inspect, run and convert model files.
  *
  *   gru info FILE                       nodes, shapes, GRU variants, parameters
- *   gru run FILE [-i IN ...] [-o OUT ...] [--batch-major]
+ *   gru run FILE [-i IN ...] [-o OUT ...] [--batch-major] [--threads N]
  *                                       run the model on CSV or .npy inputs
  *   gru convert IN OUT                  read any supported format, write OUT
  *   gru formats                         the formats this build reads/writes
@@ -32,12 +32,15 @@ static int usage(const char *fmt, ...) {
     }
     fputs("usage: gru info FILE\n"
           "       gru run FILE [-i INPUT.csv|.npy ...] [-o OUTPUT.csv|.npy ...] [--batch-major]\n"
+          "               [--threads N]\n"
           "       gru convert IN OUT\n"
           "       gru formats\n"
           "       gru --version\n"
           "run: one -i per model input, in order (CSV: one timestep per row, one feature per\n"
           "column, one sequence); without -o the outputs go to stdout as CSV. --batch-major:\n"
-          "the .npy inputs have a leading batch axis, and the outputs keep it.\n",
+          "the .npy inputs have a leading batch axis, and the outputs keep it. --threads N:\n"
+          "split the batch (a batch of 1: the recurrent weights) over N threads, N in [1, 1024]\n"
+          "(default 1); the outputs are bitwise those of one thread.\n",
           stderr);
     return 2;
 }
@@ -247,7 +250,7 @@ static int read_input(const char *path, cli_array *a) {
 static int cmd_run(int argc, char **argv) {
     const char *file = NULL, *inputs[MAX_IO], *outputs[MAX_IO];
     size_t ni = 0, no = 0;
-    int batch_major = 0;
+    int batch_major = 0, threads = 1;
     for (int a = 0; a < argc; a++) {
         if (strcmp(argv[a], "-i") == 0 || strcmp(argv[a], "-o") == 0) {
             if (a + 1 >= argc) return usage("%s needs a file name", argv[a]);
@@ -260,6 +263,13 @@ static int cmd_run(int argc, char **argv) {
             }
         } else if (strcmp(argv[a], "--batch-major") == 0) {
             batch_major = 1;
+        } else if (strcmp(argv[a], "--threads") == 0) {
+            if (a + 1 >= argc) return usage("--threads needs a thread count");
+            char *end = NULL;
+            const long v = strtol(argv[++a], &end, 10);
+            if (!*argv[a] || *end || v < 1 || v > 1024)
+                return usage("--threads must be an integer in [1, 1024], got '%s'", argv[a]);
+            threads = (int)v;
         } else if (argv[a][0] == '-' && argv[a][1]) {
             return usage("unknown option '%s'", argv[a]);
         } else if (!file) {
@@ -292,6 +302,11 @@ static int cmd_run(int argc, char **argv) {
     int rc = 0;
     int64_t B = 1, T = -1;
     void *ws = NULL;
+    gru_threadpool *pool = NULL;
+    if (threads > 1) {
+        if (gru_threadpool_create(threads, &pool) || gru_model_set_threadpool(m, pool))
+            rc = fail("--threads %d: %s", threads, gru_last_error());
+    }
     for (size_t k = 0; k < ni && !rc; k++) {
         rc = read_input(inputs[k], &arr[k]);
         if (rc) break;
@@ -434,6 +449,7 @@ static int cmd_run(int argc, char **argv) {
         cli_array_free(&arr[k]);
     }
     gru_model_free(m);
+    gru_threadpool_free(pool);
     return rc;
 }
 

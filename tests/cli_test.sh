@@ -54,13 +54,22 @@ import sys, numpy as np
 x = np.loadtxt(sys.argv[1], comments="#").reshape(20, 1)
 np.save(sys.argv[2] + "/in.npy", x)
 np.save(sys.argv[2] + "/batch.npy", np.stack([x, x]).astype(np.float32))
+rng = np.random.default_rng(7)
+np.save(sys.argv[2] + "/big.npy", (rng.standard_normal((37, 20, 1)) * 60 + 80).astype(np.float32))
 PY
   expect 0 "run on .npy" "$forecast" -- "$gru" run "$model" -i "$tmp/in.npy"
   expect 0 "run --batch-major" "$forecast" -- "$gru" run "$model" -i "$tmp/batch.npy" --batch-major
   "$gru" run "$model" -i "$tmp/batch.npy" --batch-major -o "$tmp/b.npy"
   check "numpy cannot read the .npy output as (2, 1)" \
     python3 -c "import numpy as np; assert np.load('$tmp/b.npy').shape == (2, 1)"
+  # --threads: a batch of 37 split over 2 and 3 threads gives the same bytes as 1
+  expect 0 "run --threads 1" "" -- "$gru" run "$model" -i "$tmp/big.npy" --batch-major -o "$tmp/t1.npy" --threads 1
+  expect 0 "run --threads 2" "" -- "$gru" run "$model" -i "$tmp/big.npy" --batch-major -o "$tmp/t2.npy" --threads 2
+  expect 0 "run --threads 3" "" -- "$gru" run "$model" -i "$tmp/big.npy" --batch-major -o "$tmp/t3.npy" --threads 3
+  check "--threads 2 output differs from --threads 1" cmp -s "$tmp/t1.npy" "$tmp/t2.npy"
+  check "--threads 3 output differs from --threads 1" cmp -s "$tmp/t1.npy" "$tmp/t3.npy"
 fi
+expect 0 "run --threads 2 on one sequence" "$forecast" -- "$gru" run "$model" -i "$input" --threads 2
 expect 0 "convert" "wrote" -- "$gru" convert "$model" "$tmp/copy.grum"
 check "convert changed the bytes" cmp -s "$model" "$tmp/copy.grum"
 expect 0 "formats" "native" -- "$gru" formats
@@ -71,6 +80,9 @@ expect 2 "unknown command" "unknown command 'frobnicate'" -- "$gru" frobnicate
 expect 2 "info without a file" "info takes one FILE" -- "$gru" info
 expect 2 "run without inputs" "has 1 input, got 0 -i" -- "$gru" run "$model"
 expect 2 "run with a bad option" "unknown option '--fast'" -- "$gru" run "$model" --fast
+expect 2 "run --threads 0" "--threads must be an integer in [1, 1024], got '0'" -- "$gru" run "$model" -i "$input" --threads 0
+expect 2 "run --threads x" "--threads must be an integer" -- "$gru" run "$model" -i "$input" --threads 2x
+expect 2 "run --threads without a count" "--threads needs a thread count" -- "$gru" run "$model" -i "$input" --threads
 expect 2 "run with -o of another type" "must end in .csv or .npy" -- "$gru" run "$model" -i "$input" -o x.txt
 
 # bad files: exit 1 and a message naming the problem
