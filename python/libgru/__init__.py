@@ -26,8 +26,9 @@ import numpy as np
 from . import _libgru
 from ._libgru import LibgruError
 
-__all__ = ["GRUCell", "GRU", "Bidirectional", "Model", "load", "from_keras", "LibgruError",
-           "fit"]
+__all__ = ["GRUCell", "GRU", "Bidirectional", "Model", "load", "from_keras", "to_keras",
+           "LibgruError", "fit", "Dense", "Sequential", "History", "optimizers", "losses",
+           "SGD", "Adam", "RMSprop", "Adagrad", "floatx", "set_floatx"]
 __version__ = _libgru.version()
 
 _F32, _F64 = 1, 2
@@ -74,15 +75,19 @@ def _arr(x, code, name="inputs"):
 
 
 def _mask(mask, batch, steps, time_major):
+    """The mask as Keras' backend.rnn reads it: (batch, timesteps), or (timesteps, batch)
+    when time_major (tf-keras passes the mask on untransposed: backend.rnn swaps the batch
+    and time axes of the mask only when not time_major)."""
     if mask is None:
         return None
     m = np.asarray(mask)
-    if m.shape != (batch, steps):
-        raise ValueError(f"mask: expected shape {(batch, steps)} (batch, timesteps), got {m.shape}")
-    m = m.astype(bool)
-    if time_major:
-        m = m.T
-    return np.ascontiguousarray(m, dtype=np.uint8)
+    if m.ndim == 3 and m.shape[-1] == 1:
+        m = m[..., 0]
+    want = (steps, batch) if time_major else (batch, steps)
+    if m.shape != want:
+        what = "(timesteps, batch) as time_major" if time_major else "(batch, timesteps)"
+        raise ValueError(f"mask: expected shape {want} {what}, got {m.shape}")
+    return np.ascontiguousarray(m.astype(bool), dtype=np.uint8)
 
 
 def _initializer_like(v):
@@ -926,4 +931,5 @@ def to_keras(layer):
     return k
 
 
-from ._fit import fit  # noqa: E402
+from ._fit import (fit, Dense, Sequential, History, optimizers, losses, SGD, Adam,  # noqa: E402
+                   RMSprop, Adagrad, floatx, set_floatx)

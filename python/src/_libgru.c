@@ -717,6 +717,372 @@ static PyObject *py_model_reset_states(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- training: Dense head, optimizers, losses, the C fit loop ----------- */
+static void cap_dense(PyObject *c) { gru_dense_free(PyCapsule_GetPointer(c, "gru_dense")); }
+static void cap_opt(PyObject *c) { gru_optimizer_free(PyCapsule_GetPointer(c, "gru_optimizer")); }
+
+/* A regularizer from (l1, l2) or None; floatx: Keras' floatx code. */
+static int reg_from(PyObject *o, int floatx, gru_regularizer *r) {
+    memset(r, 0, sizeof *r);
+    r->kind = GRU_REG_NONE;
+    if (o == Py_None) return 0;
+    if (!PyArg_ParseTuple(o, "dd", &r->l1, &r->l2)) return -1;
+    r->kind = GRU_REG_L1L2;
+    r->floatx = (gru_dtype)floatx;
+    return 0;
+}
+static int con_from(const char *name, gru_constraint *c) {
+    if (!name) { memset(c, 0, sizeof *c); return 0; }
+    gru_status s = gru_constraint_from_name(name, c);
+    if (s != GRU_OK) { raise_status(s); return -1; }
+    return 0;
+}
+
+/* dense_create(units, input_dim, dtype, activation, use_bias, kernel_init, bias_init, seed,
+ *              kernel_reg (l1,l2)|None, bias_reg, kernel_con name|None, bias_con, floatx) */
+static PyObject *py_dense_create(PyObject *self, PyObject *args) {
+    (void)self;
+    long long units, input_dim; int dtype, use_bias, floatx;
+    const char *act, *kinit, *binit, *kcon, *bcon; unsigned long long seed;
+    PyObject *kreg, *breg;
+    if (!PyArg_ParseTuple(args, "LLizpssKOOzzi", &units, &input_dim, &dtype, &act, &use_bias,
+                          &kinit, &binit, &seed, &kreg, &breg, &kcon, &bcon, &floatx)) return NULL;
+    gru_dense_config cfg;
+    CHECK(gru_dense_config_init(&cfg, units, input_dim));
+    cfg.dtype = (gru_dtype)dtype;
+    CHECK(gru_activation_from_name(act, &cfg.activation));
+    cfg.use_bias = use_bias;
+    CHECK(gru_initializer_from_name(kinit, &cfg.kernel_initializer));
+    CHECK(gru_initializer_from_name(binit, &cfg.bias_initializer));
+    cfg.seed = (uint64_t)seed;
+    if (reg_from(kreg, floatx, &cfg.kernel_regularizer) < 0 ||
+        reg_from(breg, floatx, &cfg.bias_regularizer) < 0 ||
+        con_from(kcon, &cfg.kernel_constraint) < 0 || con_from(bcon, &cfg.bias_constraint) < 0)
+        return NULL;
+    gru_dense *d;
+    CHECK(gru_dense_create(&cfg, &d));
+    return PyCapsule_New(d, "gru_dense", cap_dense);
+}
+
+/* dense_weights(h, dtype, kernel, bias|None, set) */
+static PyObject *py_dense_weights(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *ko, *bo; int dtype, set;
+    if (!PyArg_ParseTuple(args, "OiOOp", &h, &dtype, &ko, &bo, &set)) return NULL;
+    gru_dense *d = get_handle(h, "gru_dense");
+    if (!d) return NULL;
+    gru_dense_config c;
+    CHECK(gru_dense_get_config(d, &c));
+    buf kb, bb;
+    if (get_buf(ko, &kb, dtype, (size_t)(c.units * c.input_dim), !set, 0, "kernel") < 0) return NULL;
+    if (get_buf(bo, &bb, dtype, (size_t)c.units, !set, 1, "bias") < 0) { rel(&kb); return NULL; }
+    gru_status s = set ? gru_dense_set_weights(d, (gru_dtype)dtype, ptr(&kb), ptr(&bb))
+                       : gru_dense_get_weights(d, (gru_dtype)dtype, ptr(&kb), ptr(&bb));
+    rel(&kb); rel(&bb);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+/* dense_forward(h, dtype, rows, x, y) */
+static PyObject *py_dense_forward(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *xo, *yo; int dtype; long long rows;
+    if (!PyArg_ParseTuple(args, "OiLOO", &h, &dtype, &rows, &xo, &yo)) return NULL;
+    gru_dense *d = get_handle(h, "gru_dense");
+    if (!d) return NULL;
+    gru_dense_config c;
+    CHECK(gru_dense_get_config(d, &c));
+    buf xb, yb;
+    if (get_buf(xo, &xb, dtype, (size_t)(rows * c.input_dim), 0, 0, "inputs") < 0) return NULL;
+    if (get_buf(yo, &yb, dtype, (size_t)(rows * c.units), 1, 0, "output") < 0) { rel(&xb); return NULL; }
+    gru_status s = gru_dense_forward(d, (gru_dtype)dtype, (size_t)rows, ptr(&xb), ptr(&yb), NULL);
+    rel(&xb); rel(&yb);
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static int dict_d(PyObject *d, const char *k, double *v) {
+    PyObject *o = PyDict_GetItemString(d, k);
+    if (!o || o == Py_None) return 0;
+    double x = PyFloat_AsDouble(o);
+    if (x == -1.0 && PyErr_Occurred()) return -1;
+    *v = x;
+    return 0;
+}
+static int dict_b(PyObject *d, const char *k, bool *v) {
+    PyObject *o = PyDict_GetItemString(d, k);
+    if (!o || o == Py_None) return 0;
+    int t = PyObject_IsTrue(o);
+    if (t < 0) return -1;
+    *v = t;
+    return 0;
+}
+
+/* optimizer_create(kind, dtype, sizes (tuple of ints), params dict, lr_dtype) */
+static PyObject *py_optimizer_create(PyObject *self, PyObject *args) {
+    (void)self;
+    int kind, dtype, lr_dtype; PyObject *sizes, *p;
+    if (!PyArg_ParseTuple(args, "iiO!O!i", &kind, &dtype, &PyTuple_Type, &sizes, &PyDict_Type,
+                          &p, &lr_dtype)) return NULL;
+    gru_optimizer_config cfg;
+    CHECK(gru_optimizer_config_init(&cfg, (gru_optimizer_kind)kind));
+    if (dict_d(p, "learning_rate", &cfg.learning_rate) || dict_d(p, "momentum", &cfg.momentum) ||
+        dict_b(p, "nesterov", &cfg.nesterov) || dict_d(p, "beta_1", &cfg.beta_1) ||
+        dict_d(p, "beta_2", &cfg.beta_2) || dict_d(p, "epsilon", &cfg.epsilon) ||
+        dict_b(p, "amsgrad", &cfg.amsgrad) || dict_d(p, "rho", &cfg.rho) ||
+        dict_b(p, "centered", &cfg.centered) ||
+        dict_d(p, "initial_accumulator_value", &cfg.initial_accumulator_value) ||
+        dict_d(p, "clipnorm", &cfg.clipnorm) || dict_d(p, "clipvalue", &cfg.clipvalue) ||
+        dict_d(p, "global_clipnorm", &cfg.global_clipnorm) ||
+        dict_d(p, "weight_decay", &cfg.weight_decay))
+        return NULL;
+    cfg.lr_dtype = (gru_dtype)lr_dtype;
+    Py_ssize_t n = PyTuple_GET_SIZE(sizes);
+    size_t sz[16];
+    if (n < 1 || n > 16) { PyErr_SetString(PyExc_ValueError, "1 to 16 variables"); return NULL; }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        sz[i] = PyLong_AsSize_t(PyTuple_GET_ITEM(sizes, i));
+        if (PyErr_Occurred()) return NULL;
+    }
+    gru_optimizer *o;
+    CHECK(gru_optimizer_create(&cfg, (gru_dtype)dtype, (size_t)n, sz, &o));
+    return PyCapsule_New(o, "gru_optimizer", cap_opt);
+}
+
+/* optimizer_apply(opt, dtype, vars list, grads list): vars updated in place */
+static PyObject *py_optimizer_apply(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h, *vl, *gl; int dtype;
+    if (!PyArg_ParseTuple(args, "OiO!O!", &h, &dtype, &PyList_Type, &vl, &PyList_Type, &gl)) return NULL;
+    gru_optimizer *o = get_handle(h, "gru_optimizer");
+    if (!o) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(vl);
+    if (n != PyList_GET_SIZE(gl) || n < 1 || n > 16) {
+        PyErr_SetString(PyExc_ValueError, "as many gradients as variables (1 to 16)");
+        return NULL;
+    }
+    buf vb[16], gb[16];
+    void *vp[16]; const void *gp[16];
+    Py_ssize_t k = 0; int bad = 0;
+    for (; k < n; k++) {
+        if (get_buf(PyList_GET_ITEM(vl, k), &vb[k], dtype, 0, 1, 0, "variable") < 0) { bad = 1; break; }
+        if (get_buf(PyList_GET_ITEM(gl, k), &gb[k], dtype, (size_t)vb[k].b.len / esize(dtype), 0, 0,
+                    "gradient") < 0) { rel(&vb[k]); bad = 1; break; }
+        vp[k] = ptr(&vb[k]); gp[k] = ptr(&gb[k]);
+    }
+    gru_status s = GRU_OK;
+    if (!bad) s = gru_optimizer_apply(o, (gru_dtype)dtype, (size_t)n, vp, gp);
+    for (Py_ssize_t j = 0; j < k; j++) { rel(&vb[j]); rel(&gb[j]); }
+    if (bad) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    return PyLong_FromLongLong(gru_optimizer_iterations(o));
+}
+
+static PyObject *py_optimizer_iterations(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h;
+    if (!PyArg_ParseTuple(args, "O", &h)) return NULL;
+    gru_optimizer *o = get_handle(h, "gru_optimizer");
+    if (!o) return NULL;
+    return PyLong_FromLongLong(gru_optimizer_iterations(o));
+}
+
+static PyObject *py_optimizer_set_lr(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; double lr;
+    if (!PyArg_ParseTuple(args, "Od", &h, &lr)) return NULL;
+    gru_optimizer *o = get_handle(h, "gru_optimizer");
+    if (!o) return NULL;
+    CHECK(gru_optimizer_set_learning_rate(o, lr));
+    Py_RETURN_NONE;
+}
+
+/* loss(kind, from_logits, label_smoothing, dtype, rows, n, y_true, y_pred, d_pred|None) -> loss */
+static PyObject *py_loss(PyObject *self, PyObject *args) {
+    (void)self;
+    int kind, logits, dtype; double ls; long long rows, n; PyObject *yt, *yp, *dp;
+    if (!PyArg_ParseTuple(args, "ipdiLLOOO", &kind, &logits, &ls, &dtype, &rows, &n, &yt, &yp, &dp))
+        return NULL;
+    gru_loss_config cfg;
+    CHECK(gru_loss_config_init(&cfg, (gru_loss_kind)kind));
+    cfg.from_logits = logits;
+    cfg.label_smoothing = ls;
+    size_t nt = (size_t)rows * (kind == GRU_LOSS_SPARSE_CCE ? 1 : (size_t)n);
+    buf tb, pb, db;
+    if (get_buf(yt, &tb, dtype, nt, 0, 0, "y_true") < 0) return NULL;
+    if (get_buf(yp, &pb, dtype, (size_t)(rows * n), 0, 0, "y_pred") < 0) { rel(&tb); return NULL; }
+    if (get_buf(dp, &db, dtype, (size_t)(rows * n), 1, 1, "d_pred") < 0) { rel(&tb); rel(&pb); return NULL; }
+    double loss = 0;
+    gru_status s = gru_loss(&cfg, (gru_dtype)dtype, (size_t)rows, (size_t)n, ptr(&tb), ptr(&pb),
+                            NULL, &loss, NULL, ptr(&db));
+    rel(&tb); rel(&pb); rel(&db);
+    if (s != GRU_OK) return raise_status(s);
+    return PyFloat_FromDouble(loss);
+}
+
+/* The seq model (layer + head + loss) for fit / evaluate / predict. */
+static int seq_model_from(gru_seq_model *m, PyObject *lh, PyObject *dh, int kind, int logits,
+                          double ls, long long T) {
+    memset(m, 0, sizeof *m);
+    m->layer = get_handle(lh, "gru_layer");
+    if (!m->layer) return -1;
+    m->head = get_handle(dh, "gru_dense");
+    if (!m->head) return -1;
+    gru_status s = gru_loss_config_init(&m->loss, (gru_loss_kind)kind);
+    if (s != GRU_OK) { raise_status(s); return -1; }
+    m->loss.from_logits = logits;
+    m->loss.label_smoothing = ls;
+    m->steps = T;
+    return 0;
+}
+static int seq_model_ws(gru_seq_model *m, size_t max_batch) {
+    gru_status s = gru_seq_model_workspace_size(m, max_batch, &m->ws_bytes);
+    if (s != GRU_OK) { raise_status(s); return -1; }
+    m->workspace = ws_alloc(m->ws_bytes);
+    m->max_batch = max_batch;
+    return m->workspace ? 0 : -1;
+}
+
+/* seq_fit(layer, dense, loss_kind, from_logits, label_smoothing, opt, dtype, T, n, x_size,
+ *         y_size, x, y, n_val, x_val|None, y_val|None, epochs, batch_size, shuffle, seed,
+ *         verbose) -> (losses, val_losses, epochs_done) */
+static PyObject *py_seq_fit(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *lh, *dh, *oh, *xo, *yo, *xvo, *yvo; int kind, logits, dtype, shuffle, verbose;
+    double ls; long long T, n, xs, ys, nv, epochs, bs; unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OOipdOiLLLLOOLOOLLpKi", &lh, &dh, &kind, &logits, &ls, &oh,
+                          &dtype, &T, &n, &xs, &ys, &xo, &yo, &nv, &xvo, &yvo, &epochs, &bs,
+                          &shuffle, &seed, &verbose)) return NULL;
+    gru_seq_model m;
+    if (seq_model_from(&m, lh, dh, kind, logits, ls, T) < 0) return NULL;
+    m.optimizer = get_handle(oh, "gru_optimizer");
+    if (!m.optimizer) return NULL;
+    if (n < 1 || epochs < 1 || bs < 1 || nv < 0) {
+        PyErr_SetString(PyExc_ValueError, "n, epochs and batch_size must be >= 1");
+        return NULL;
+    }
+    gru_fit_config fc;
+    CHECK(gru_fit_config_init(&fc));
+    fc.epochs = epochs; fc.batch_size = bs; fc.shuffle = shuffle; fc.seed = (uint64_t)seed;
+    fc.progress = verbose ? stdout : NULL;
+    fc.verbose = verbose;
+    buf xb, yb, xvb, yvb;
+    memset(&xvb, 0, sizeof xvb); memset(&yvb, 0, sizeof yvb);
+    if (get_buf(xo, &xb, dtype, (size_t)(n * xs), 0, 0, "x") < 0) return NULL;
+    if (get_buf(yo, &yb, dtype, (size_t)(n * ys), 0, 0, "y") < 0) { rel(&xb); return NULL; }
+    if (nv > 0 && (get_buf(xvo, &xvb, dtype, (size_t)(nv * xs), 0, 0, "x_val") < 0 ||
+                   get_buf(yvo, &yvb, dtype, (size_t)(nv * ys), 0, 0, "y_val") < 0)) {
+        rel(&xb); rel(&yb); rel(&xvb); return NULL;
+    }
+    gru_fit_data fd = {(gru_dtype)dtype, (size_t)n, (size_t)xs, (size_t)ys, ptr(&xb), ptr(&yb),
+                       (size_t)nv, ptr(&xvb), ptr(&yvb)};
+    size_t wsb = 0;
+    double *el = calloc((size_t)epochs, sizeof *el), *vl = calloc((size_t)epochs, sizeof *vl);
+    void *ws = NULL;
+    int64_t done = 0;
+    gru_status s = gru_fit_workspace_size(&fc, &fd, &wsb);
+    int bad = !el || !vl;
+    if (!bad && s == GRU_OK) {
+        size_t mb = (size_t)bs < (size_t)(n > nv ? n : nv) ? (size_t)bs : (size_t)(n > nv ? n : nv);
+        if (seq_model_ws(&m, mb) < 0) bad = 1;
+        else if (!(ws = ws_alloc(wsb))) bad = 1;
+    }
+    if (!bad && s == GRU_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        s = gru_fit(&fc, &fd, gru_seq_model_step, nv > 0 ? gru_seq_model_eval : NULL, &m, ws, wsb,
+                    el, vl, &done);
+        fflush(stdout);
+        Py_END_ALLOW_THREADS
+    }
+    free(ws); free(m.workspace);
+    rel(&xb); rel(&yb); rel(&xvb); rel(&yvb);
+    PyObject *res = NULL;
+    if (bad) { if (!PyErr_Occurred()) PyErr_NoMemory(); }
+    else if (s != GRU_OK) raise_status(s);
+    else {
+        PyObject *a = PyList_New(done), *b = PyList_New(done);
+        for (int64_t e = 0; e < done; e++) {
+            PyList_SET_ITEM(a, e, PyFloat_FromDouble(el[e]));
+            PyList_SET_ITEM(b, e, PyFloat_FromDouble(vl[e]));
+        }
+        res = Py_BuildValue("(NNL)", a, b, (long long)done);
+    }
+    free(el); free(vl);
+    return res;
+}
+
+/* seq_eval(layer, dense, kind, logits, ls, dtype, T, n, x, y, y_size, batch) -> mean loss
+ * seq_predict(layer, dense, dtype, T, n, x, out, batch) */
+static PyObject *py_seq_eval(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *lh, *dh, *xo, *yo; int kind, logits, dtype; double ls; long long T, n, ys, bs;
+    if (!PyArg_ParseTuple(args, "OOipdiLLOOLL", &lh, &dh, &kind, &logits, &ls, &dtype, &T, &n,
+                          &xo, &yo, &ys, &bs)) return NULL;
+    gru_seq_model m;
+    if (seq_model_from(&m, lh, dh, kind, logits, ls, T) < 0) return NULL;
+    size_t F = (size_t)gru_cell_input_dim(gru_layer_cell(m.layer));
+    if (n < 1 || bs < 1) { PyErr_SetString(PyExc_ValueError, "n and batch_size must be >= 1"); return NULL; }
+    buf xb, yb;
+    if (get_buf(xo, &xb, dtype, (size_t)(n * T) * F, 0, 0, "x") < 0) return NULL;
+    if (get_buf(yo, &yb, dtype, (size_t)(n * ys), 0, 0, "y") < 0) { rel(&xb); return NULL; }
+    size_t mb = (size_t)(bs < n ? bs : n);
+    double tot = 0;
+    gru_status s = GRU_OK;
+    if (seq_model_ws(&m, mb) == 0) {
+        size_t es = esize(dtype);
+        Py_BEGIN_ALLOW_THREADS
+        for (size_t i = 0; i < (size_t)n && s == GRU_OK; i += mb) {
+            size_t b = (size_t)n - i < mb ? (size_t)n - i : mb;
+            double l = 0;
+            s = gru_seq_model_eval(&m, b, (char *)ptr(&xb) + i * (size_t)T * F * es,
+                                   (char *)ptr(&yb) + i * (size_t)ys * es, &l);
+            tot += l * (double)b;
+        }
+        Py_END_ALLOW_THREADS
+    } else s = GRU_E_NOMEM;
+    int noalloc = m.workspace == NULL;
+    free(m.workspace);
+    rel(&xb); rel(&yb);
+    if (noalloc) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    return PyFloat_FromDouble(tot / (double)n);
+}
+
+static PyObject *py_seq_predict(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *lh, *dh, *xo, *oo; int dtype; long long T, n, bs;
+    if (!PyArg_ParseTuple(args, "OOiLLOOL", &lh, &dh, &dtype, &T, &n, &xo, &oo, &bs)) return NULL;
+    gru_seq_model m;
+    if (seq_model_from(&m, lh, dh, GRU_LOSS_MSE, 0, 0.0, T) < 0) return NULL;
+    size_t F = (size_t)gru_cell_input_dim(gru_layer_cell(m.layer));
+    gru_layer_config lc; gru_dense_config dc;
+    CHECK(gru_layer_get_config(m.layer, &lc));
+    CHECK(gru_dense_get_config(m.head, &dc));
+    size_t ys = (size_t)dc.units * (lc.return_sequences ? (size_t)T : 1);
+    if (n < 1 || bs < 1) { PyErr_SetString(PyExc_ValueError, "n and batch_size must be >= 1"); return NULL; }
+    buf xb, ob;
+    if (get_buf(xo, &xb, dtype, (size_t)(n * T) * F, 0, 0, "x") < 0) return NULL;
+    if (get_buf(oo, &ob, dtype, (size_t)n * ys, 1, 0, "output") < 0) { rel(&xb); return NULL; }
+    size_t mb = (size_t)(bs < n ? bs : n);
+    gru_status s = GRU_OK;
+    if (seq_model_ws(&m, mb) == 0) {
+        size_t es = esize(dtype);
+        Py_BEGIN_ALLOW_THREADS
+        for (size_t i = 0; i < (size_t)n && s == GRU_OK; i += mb) {
+            size_t b = (size_t)n - i < mb ? (size_t)n - i : mb;
+            s = gru_seq_model_predict(&m, b, (char *)ptr(&xb) + i * (size_t)T * F * es,
+                                      (char *)ptr(&ob) + i * ys * es);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    int noalloc = m.workspace == NULL;
+    free(m.workspace);
+    rel(&xb); rel(&ob);
+    if (noalloc) return NULL;
+    if (s != GRU_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_version(PyObject *self, PyObject *args) {
     (void)self; (void)args;
     return PyUnicode_FromString(gru_version());
@@ -753,6 +1119,17 @@ static PyMethodDef methods[] = {
     {"model_info", py_model_info, METH_VARARGS, NULL},
     {"model_forward", py_model_forward, METH_VARARGS, NULL},
     {"model_reset_states", py_model_reset_states, METH_VARARGS, NULL},
+    {"dense_create", py_dense_create, METH_VARARGS, NULL},
+    {"dense_weights", py_dense_weights, METH_VARARGS, NULL},
+    {"dense_forward", py_dense_forward, METH_VARARGS, NULL},
+    {"optimizer_create", py_optimizer_create, METH_VARARGS, NULL},
+    {"optimizer_apply", py_optimizer_apply, METH_VARARGS, NULL},
+    {"optimizer_iterations", py_optimizer_iterations, METH_VARARGS, NULL},
+    {"optimizer_set_lr", py_optimizer_set_lr, METH_VARARGS, NULL},
+    {"loss", py_loss, METH_VARARGS, NULL},
+    {"seq_fit", py_seq_fit, METH_VARARGS, NULL},
+    {"seq_eval", py_seq_eval, METH_VARARGS, NULL},
+    {"seq_predict", py_seq_predict, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_libgru", "libgru C binding", -1,
