@@ -842,10 +842,16 @@ class Model:
     def reset_states(self):
         _libgru.model_reset_states(self._h)
 
+    def save(self, path):
+        """Write the model as libgru's native .grum (docs/FORMAT-native.md)."""
+        _libgru.model_save(self._h, os.fspath(path))
 
-def load(path, dtype="float32", format=None):
+
+def load(path, dtype="float32", format=None, weights=None):
     """Load any file the C library reads: libgru .grum, Keras .h5 / .keras (model.save),
-    PyTorch .safetensors (nn.GRU / nn.GRUCell state_dict), ONNX .onnx."""
+    a Keras model.to_json() file with its save_weights() .h5 (`weights=`), PyTorch
+    .safetensors (nn.GRU / nn.GRUCell state_dict), ONNX .onnx. A file the C library
+    refuses raises LibgruError (a ValueError) with its message."""
     path = os.fspath(path)
     if format is None:
         with open(path, "rb") as f:
@@ -855,14 +861,20 @@ def load(path, dtype="float32", format=None):
             format = "native"
         elif head[:8] == b"\x89HDF\r\n\x1a\n" or head[:2] == b"PK" or ext in (".h5", ".keras"):
             format = "keras"
+        elif ext == ".json" or head[:1] == b"{":
+            format = "keras_json"
         elif ext == ".safetensors":
             format = "torch"
         elif ext == ".onnx":
             format = "onnx"
         else:
             raise ValueError(f"{path}: cannot tell the format (give format='native', 'keras', "
-                             "'torch' or 'onnx')")
-    return Model(_libgru.model_load(format, path, _code(dtype)), path, format)
+                             "'keras_json', 'torch' or 'onnx')")
+    if format not in ("native", "keras", "keras_json", "torch", "onnx"):
+        raise ValueError(f"unknown format {format!r} (one of 'native', 'keras', 'keras_json', "
+                         "'torch', 'onnx')")
+    w = os.fspath(weights) if weights is not None else None
+    return Model(_libgru.model_load(format, path, _code(dtype), w), path, format)
 
 
 def from_keras(layer):

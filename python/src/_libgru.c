@@ -605,8 +605,20 @@ static PyObject *py_bi_reset_states(PyObject *self, PyObject *args) {
 /* model_load(kind, path, dtype): kind "native", "keras", "torch", "onnx". */
 static PyObject *py_model_load(PyObject *self, PyObject *args) {
     (void)self;
-    const char *kind, *path; int dtype;
-    if (!PyArg_ParseTuple(args, "ssi", &kind, &path, &dtype)) return NULL;
+    const char *kind, *path, *wpath = NULL; int dtype;
+    if (!PyArg_ParseTuple(args, "ssi|z", &kind, &path, &dtype, &wpath)) return NULL;
+    char *json = NULL; size_t jlen = 0;
+    if (!strcmp(kind, "keras_json")) {   /* model.to_json() file + save_weights() .h5 */
+        FILE *f = fopen(path, "rb");
+        if (!f) return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+        fseek(f, 0, SEEK_END);
+        long L = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        json = malloc(L > 0 ? (size_t)L : 1);
+        if (json) jlen = fread(json, 1, L > 0 ? (size_t)L : 0, f);
+        fclose(f);
+        if (!json) return PyErr_NoMemory();
+    }
     gru_model *m = NULL;
     gru_status s;
     Py_BEGIN_ALLOW_THREADS
@@ -614,6 +626,12 @@ static PyObject *py_model_load(PyObject *self, PyObject *args) {
         s = gru_model_load_path(path, &m);
     } else if (!strcmp(kind, "keras")) {
         s = gru_keras_load(path, (gru_dtype)dtype, NULL, &m, NULL);
+    } else if (!strcmp(kind, "keras_json")) {
+        s = gru_keras_config_to_model(json, jlen, (gru_dtype)dtype, NULL, &m, NULL);
+        if (s == GRU_OK && wpath) {
+            s = gru_keras_load_weights_h5(m, wpath);
+            if (s != GRU_OK) { gru_model_free(m); m = NULL; }
+        }
     } else if (!strcmp(kind, "torch")) {
         gru_torch_options opt;
         gru_torch_options_init(&opt);
@@ -626,8 +644,20 @@ static PyObject *py_model_load(PyObject *self, PyObject *args) {
         s = GRU_E_NAME;
     }
     Py_END_ALLOW_THREADS
+    free(json);
     if (s != GRU_OK) return raise_status(s);
     return PyCapsule_New(m, "gru_model", cap_model);
+}
+
+/* model_save(h, path): libgru's native .grum */
+static PyObject *py_model_save(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *h; const char *path;
+    if (!PyArg_ParseTuple(args, "Os", &h, &path)) return NULL;
+    gru_model *m = get_handle(h, "gru_model");
+    if (!m) return NULL;
+    CHECK(gru_model_save_path(m, path));
+    Py_RETURN_NONE;
 }
 
 static PyObject *py_model_info(PyObject *self, PyObject *args) {
@@ -1117,6 +1147,7 @@ static PyMethodDef methods[] = {
     {"bi_reset_states", py_bi_reset_states, METH_VARARGS, NULL},
     {"model_load", py_model_load, METH_VARARGS, NULL},
     {"model_info", py_model_info, METH_VARARGS, NULL},
+    {"model_save", py_model_save, METH_VARARGS, NULL},
     {"model_forward", py_model_forward, METH_VARARGS, NULL},
     {"model_reset_states", py_model_reset_states, METH_VARARGS, NULL},
     {"dense_create", py_dense_create, METH_VARARGS, NULL},

@@ -57,3 +57,32 @@ def test_load_native_and_fit():
     x = np.random.default_rng(0).normal(size=(16, 4, 2)).astype("float32")
     h = libgru.fit(l, x, np.zeros((16, 3), "float32"), epochs=3, batch_size=8, verbose=0)
     assert len(h["loss"]) == 3 and h["loss"][-1] < h["loss"][0]
+
+
+@pytest.mark.parametrize("merge", ["concat", None])
+def test_time_major_mask_vs_keras(merge):
+    """time_major with a mask: Keras reads the mask as (timesteps, batch) (backend.rnn swaps
+    the mask's axes only when not time_major); so does libgru. GRU and Bidirectional."""
+    tf = pytest.importorskip("tensorflow")
+    K = tf.compat.v1.keras.layers
+    rng = np.random.default_rng(1)
+    Bn, Tn = 3, 5                       # B != T: a (B, T) mask would not even fit
+    x = rng.normal(size=(Tn, Bn, F)).astype("float64")
+    mask = (np.arange(Tn)[:, None] < np.array([5, 2, 3])[None, :])    # (T, B)
+    kg = K.GRU(U, time_major=True, return_sequences=True, return_state=True, dtype="float64")
+    kg.build((None, None, F))
+    g = libgru.from_keras(kg)
+    ky, kh = kg(x, mask=tf.constant(mask))
+    y, h = g(x, mask=mask)
+    np.testing.assert_allclose(y, ky.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h, kh.numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="timesteps, batch"):
+        g(x, mask=mask.T)
+    kb = K.Bidirectional(K.GRU(U, time_major=True, return_sequences=True, dtype="float64"),
+                         merge_mode=merge, dtype="float64")
+    kb.build((None, None, F))
+    b = libgru.from_keras(kb)
+    ky = kb(x, mask=tf.constant(mask))
+    y = b(x, mask=mask)
+    for a, c in zip(y if merge is None else [y], ky if merge is None else [ky]):
+        np.testing.assert_allclose(a, np.asarray(c), rtol=1e-12, atol=1e-12)

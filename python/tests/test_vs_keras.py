@@ -84,9 +84,11 @@ def test_layer_forward_and_gradients(args, F, B, T, masked, init, dt, seed):
     l.set_weights(w)
     x = rng.normal(size=(T, B, F) if args["time_major"] else (B, T, F)).astype(dt)
     mask = None
-    if masked and not args["time_major"]:  # Keras' time-major masks: not compared here
+    if masked:
         lengths = rng.integers(1, T + 1, B)
         mask = np.arange(T)[None, :] < lengths[:, None]
+        if args["time_major"]:   # tf-keras' backend.rnn reads a time-major layer's mask as (T, B)
+            mask = np.ascontiguousarray(mask.T)
     h0 = rng.normal(size=(B, U)).astype(dt) if init else None
     out_shape = ((T, B, U) if args["time_major"] else (B, T, U)) if args["return_sequences"] else (B, U)
     dy = rng.normal(size=out_shape).astype(dt)
