@@ -922,24 +922,40 @@ def _clean(cfg):
     return cfg
 
 
+def _keras_gru_config(g):
+    cfg = _clean(g.get_config())
+    cfg["dtype"] = g.dtype
+    if g.stateful and g._batch_size is not None:
+        cfg["batch_size"] = int(g._batch_size)
+    return cfg
+
+
 def to_keras(layer):
-    """The tf-keras (tf.compat.v1.keras) layer with this one's config and weights."""
+    """The tf-keras layer (tf.compat.v1.keras.layers GRUCell / GRU, or Bidirectional of
+    such GRUs) with this one's config, dtype and weights (and a stateful layer's states)."""
     import tensorflow as tf
     K = tf.compat.v1.keras.layers
     if isinstance(layer, GRUCell):
-        k = K.GRUCell.from_config(_clean(layer.get_config()))
+        cfg = _clean(layer.get_config())
+        k = K.GRUCell.from_config(dict(cfg, dtype=layer.dtype))
         k.build((None, layer.input_dim))
     elif isinstance(layer, GRU):
-        k = K.GRU.from_config(_clean(layer.get_config()))
-        k.build((None, None, layer.input_dim))
+        k = K.GRU.from_config(_keras_gru_config(layer))
+        k.build((layer._batch_size, None, layer.input_dim))
     elif isinstance(layer, Bidirectional):
-        f = K.GRU.from_config(_clean(layer.forward_layer.get_config()))
-        b = K.GRU.from_config(_clean(layer.backward_layer.get_config()))
-        k = K.Bidirectional(f, merge_mode=layer.merge_mode, backward_layer=b)
-        k.build((None, None, layer.forward_layer.input_dim))
+        if layer._h is None:
+            raise ValueError("to_keras: build the Bidirectional layer first (call it or "
+                             "set_weights)")
+        f = K.GRU.from_config(_keras_gru_config(layer.forward_layer))
+        b = K.GRU.from_config(_keras_gru_config(layer.backward_layer))
+        k = K.Bidirectional(f, merge_mode=layer.merge_mode, backward_layer=b, dtype=layer.dtype)
+        k.build((layer.layer._batch_size, None, layer.forward_layer.input_dim))
     else:
         raise TypeError(f"to_keras: cannot convert {type(layer).__name__}")
-    k.set_weights(layer.get_weights())
+    if isinstance(layer, GRUCell) or layer.built:
+        k.set_weights(layer.get_weights())
+    if isinstance(layer, GRU) and layer.stateful and layer.built:
+        k.reset_states(layer.states[0])
     return k
 
 
