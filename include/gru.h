@@ -946,6 +946,30 @@ GRU_API gru_status gru_fit(const gru_fit_config *cfg, const gru_fit_data *data,
  * constraints are applied after each update, as in Keras. */
 typedef gru_status (*gru_update_fn)(void *user, size_t count, void *const params[],
                                     const void *const grads[], const size_t sizes[]);
+/* Data-parallel training: `size` ranks each hold the same model and call
+ * gru_seq_model_step / gru_seq_model_eval with the same global mini-batch
+ * (gru_fit with the same cfg.seed gathers the same batch on every rank).
+ * Rank r works on its shard, rows gru_shard(batch, r, size) of that batch:
+ * it computes the gradient of (its rows' summed loss / the global batch's
+ * loss denominator), so the sum over ranks is the whole batch's gradient.
+ * All gradients, the shard's loss sum and a failure count are packed in one
+ * contiguous buffer of `count` elements of dtype, which `reduce` must
+ * replace by its element-wise sum over all ranks (MPI_Allreduce(MPI_SUM)),
+ * the same bits on every rank. Then every rank adds the regularizer
+ * gradients once, clips and applies the same optimizer update, so the
+ * weights stay identical. A rank that fails locally (a non-finite loss)
+ * still takes part in the reduction, and every rank then fails. reduce
+ * NULL (memset 0) is single-process training, bit for bit as before. */
+typedef struct gru_grad_reducer {
+    gru_status (*reduce)(void *user, gru_dtype dtype, void *buf, size_t count);
+    void *user;
+    int rank;                 /* in [0, size)                                 */
+    int size;                 /* ranks (> 0)                                  */
+} gru_grad_reducer;
+/* The sharding rule: rank gets rows [batch*rank/size, batch*(rank+1)/size)
+ * (contiguous, sizes differ by at most one, an empty shard when
+ * batch < size). GRU_E_ARG unless 0 <= rank < size. */
+GRU_API gru_status gru_shard(size_t batch, int rank, int size, size_t *begin, size_t *count);
 typedef struct gru_seq_model {
     gru_layer *layer;         /* not owned; a single directional layer        */
     gru_dense *head;          /* not owned; input_dim = the layer's units     */
@@ -958,7 +982,10 @@ typedef struct gru_seq_model {
     void *workspace;          /* gru_seq_model_workspace_size bytes, aligned
                                  to 64 (set by the caller)                  */
     size_t ws_bytes;
-    size_t max_batch;         /* the largest batch the workspace was sized for */
+    size_t max_batch;         /* the largest batch the workspace was sized for
+                                 (with a reducer: the largest shard,
+                                 ceil(batch / size))                        */
+    gru_grad_reducer reducer; /* data-parallel training; reduce NULL = off  */
 } gru_seq_model;
 
 /* Parameters in update order (cell kernel, recurrent kernel, [cell bias],
@@ -969,7 +996,10 @@ GRU_API gru_status gru_seq_model_params(const gru_seq_model *m, void *params[5],
 GRU_API gru_status gru_seq_model_workspace_size(const gru_seq_model *m, size_t max_batch,
                                                 size_t *bytes);
 /* gru_fit_step_fn / gru_fit_eval_fn for user = a gru_seq_model. The step
- * runs the layer with training true (dropout active). Never allocate. */
+ * runs the layer with training true (dropout active). Never allocate. With
+ * model.reducer set, both work on this rank's shard of the batch and call
+ * reduce once (a collective: every rank must make the same calls); the
+ * loss they write is the whole batch's. */
 GRU_API gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const void *y,
                                       double *loss);
 GRU_API gru_status gru_seq_model_eval(void *model, size_t batch, const void *x, const void *y,
@@ -977,6 +1007,76 @@ GRU_API gru_status gru_seq_model_eval(void *model, size_t batch, const void *x, 
 /* Inference: y_pred (batch, Uo) or (batch, T, Uo), the head's output. */
 GRU_API gru_status gru_seq_model_predict(gru_seq_model *m, size_t batch, const void *x,
                                          void *y_pred);
+
+/* Dropout draws of a cell from stream `stream` of its seed: reseeds the
+ * cell's dropout generator (stream 0 is the one gru_cell_create seeds) and
+ * empties the mask caches. Data-parallel ranks use stream = rank, so that a
+ * run's masks depend only on (seed, number of ranks). */
+GRU_API gru_status gru_cell_set_dropout_stream(gru_cell *cell, uint64_t stream);
+
+/* ------------------------------------------------------------------------ */
+/* Data-parallel training over MPI (mpi/gru_mpi.c).                          */
+/* ------------------------------------------------------------------------ */
+/* Built when CMake finds MPI (GRU_WITH_MPI, default ON; Debian's
+ * libopenmpi-dev); without it these functions exist and return
+ * GRU_E_UNSUPPORTED ("libgru was built without MPI"). This header never
+ * includes mpi.h: a communicator is passed as `const void *comm` pointing
+ * at an MPI_Comm (NULL: MPI_COMM_WORLD). Usage, unchanged under
+ * `mpirun -np N` (every rank runs the same program on the same data):
+ *
+ *     gru_mpi_init(&argc, &argv);          // MPI_Init unless already done
+ *     gru_mpi *mpi;  gru_mpi_create(NULL, &mpi);
+ *     ... build the model with the same seeds on every rank ...
+ *     gru_mpi_attach(mpi, &model);         // model.reducer, dropout stream
+ *     gru_fit(&fc, &fd, gru_seq_model_step, gru_seq_model_eval, &model, ...);
+ *     gru_mpi_save_model(mpi, saved, "model.grum");  // rank 0 writes
+ *     gru_mpi_free(mpi);  gru_mpi_finalize();
+ *
+ * Each step sends one buffer of (parameters + 2) elements of the model's
+ * dtype through one MPI_Allreduce. A gru_mpi handle must be used by one
+ * thread at a time, and its collective calls made in the same order on
+ * every rank of its communicator. */
+typedef struct gru_mpi gru_mpi;
+struct gru_model; /* below */
+/* Counters of the reductions made through a handle's reducer. */
+typedef struct gru_mpi_stats {
+    uint64_t calls;           /* MPI_Allreduce calls                          */
+    uint64_t bytes;           /* bytes this rank contributed, summed          */
+    double seconds;           /* wall time inside MPI_Allreduce, summed       */
+} gru_mpi_stats;
+
+/* MPI_Init (argc, argv may be NULL) unless MPI is already initialized. A
+ * program run without mpirun is a world of one rank. */
+GRU_API gru_status gru_mpi_init(int *argc, char ***argv);
+/* MPI_Finalize if MPI is initialized and not yet finalized. */
+GRU_API gru_status gru_mpi_finalize(void);
+/* A handle on a duplicate of *comm (an MPI_Comm; NULL: MPI_COMM_WORLD).
+ * MPI must be initialized. Allocates (malloc); free with gru_mpi_free. */
+GRU_API gru_status gru_mpi_create(const void *comm, gru_mpi **out);
+/* NULL is a no-op. Collective (frees the duplicate communicator). */
+GRU_API void gru_mpi_free(gru_mpi *mpi);
+GRU_API gru_status gru_mpi_rank(const gru_mpi *mpi, int *rank, int *size);
+/* A reducer that sums over the handle's communicator with MPI_Allreduce
+ * (MPI_FLOAT / MPI_DOUBLE, MPI_SUM, in place) and counts in the stats. */
+GRU_API gru_status gru_mpi_reducer(gru_mpi *mpi, gru_grad_reducer *out);
+/* model->reducer = gru_mpi_reducer(mpi), and the layer's cell draws its
+ * dropout masks from stream `rank` (gru_cell_set_dropout_stream; rank 0
+ * keeps the stream a single process uses). Local, not collective. */
+GRU_API gru_status gru_mpi_attach(gru_mpi *mpi, gru_seq_model *model);
+GRU_API gru_status gru_mpi_get_stats(const gru_mpi *mpi, gru_mpi_stats *out);
+GRU_API gru_status gru_mpi_reset_stats(gru_mpi *mpi);
+/* Collective helpers. barrier: MPI_Barrier. bcast: bytes from root to all.
+ * same: *same = whether every rank holds the same bytes (byte count and a
+ * 64-bit FNV-1a hash compared with MPI_Allreduce MIN/MAX). */
+GRU_API gru_status gru_mpi_barrier(gru_mpi *mpi);
+GRU_API gru_status gru_mpi_bcast(gru_mpi *mpi, void *buf, size_t bytes, int root);
+GRU_API gru_status gru_mpi_same(gru_mpi *mpi, const void *buf, size_t bytes, bool *same);
+/* A checkpoint written once: rank 0 saves with gru_model_save_path (a
+ * temporary file renamed over path, so readers never see a partial file),
+ * the other ranks pass NULL or any model and wait; every rank returns rank
+ * 0's status (its message on rank 0). Collective. */
+GRU_API gru_status gru_mpi_save_model(gru_mpi *mpi, const struct gru_model *model,
+                                      const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* Models: an inference graph of Keras layers (Sequential or functional).    */

@@ -160,6 +160,18 @@ gru_status gru_cell_reset_recurrent_dropout_mask(gru_cell *cell) {
     return GRU_OK;
 }
 
+/* Stream 0 is the seeding of gru_cell_init (cell.c); stream k > 0 mixes k
+ * in with an odd constant before the generator's own seed mixing. */
+gru_status gru_cell_set_dropout_stream(gru_cell *cell, uint64_t stream) {
+    gru_status s = gru__cell_check(cell, "gru_cell_set_dropout_stream");
+    if (s) return s;
+    gru_rng_seed(&cell->rng,
+                 (cell->cfg.seed ^ 0x9e3779b97f4a7c15ull) ^ (stream * 0xd1b54a32d192ed03ull));
+    cell->dp.batch = 0;
+    cell->rdp.batch = 0;
+    return GRU_OK;
+}
+
 static gru_status set_mask(gru_cell *cell, gru__mask_cache *mc, double rate, gru_dtype dtype,
                            int64_t batch, const void *masks, const char *fn, const char *which) {
     gru_status s = check_common(cell, dtype, batch, fn);

@@ -37,6 +37,14 @@ static inline int gru__add_size(size_t a, size_t b, size_t *out) {
 /* Round n up to a multiple of 64 (no overflow check beyond SIZE_MAX-63). */
 static inline size_t gru__align64(size_t n) { return (n + 63u) & ~(size_t)63u; }
 
+/* gru_loss over `rows` rows that are one shard of a batch of denom_rows
+ * rows: d_pred is the gradient of (these rows' loss sum / denom_rows for
+ * sum_over_batch_size), element for element what the whole batch's call
+ * writes; *raw_sum the rows' unreduced loss sum. No sample weights. */
+gru_status gru__loss_shard(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
+                           const void *y_true, const void *y_pred, size_t denom_rows,
+                           double *raw_sum, void *d_pred);
+
 /* Element count of a shape, 0 on overflow (and sets *ok = 0). */
 size_t gru__shape_count(size_t ndim, const size_t *shape, int *ok);
 

@@ -75,10 +75,8 @@ static gru_status check_cfg(const gru_loss_config *c, const char *fn) {
     return GRU_OK;
 }
 
-gru_status gru_loss(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
-                    const void *y_true, const void *y_pred, const void *sample_weight,
-                    double *loss, double *per_row, void *d_pred) {
-    static const char fn[] = "gru_loss";
+static gru_status loss_args(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
+                            const void *y_true, const void *y_pred, const char *fn) {
     if (!cfg) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'cfg' is NULL", fn);
     gru_status s = check_cfg(cfg, fn);
     if (s) return s;
@@ -105,15 +103,47 @@ gru_status gru_loss(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, si
                                  "integer in [0, %zu), got %g", fn, r, n, k);
         }
     }
+    return GRU_OK;
+}
+
+gru_status gru_loss(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
+                    const void *y_true, const void *y_pred, const void *sample_weight,
+                    double *loss, double *per_row, void *d_pred) {
+    static const char fn[] = "gru_loss";
+    gru_status s = loss_args(cfg, dtype, rows, n, y_true, y_pred, fn);
+    if (s) return s;
     double total;
     if (dtype == GRU_F32)
-        loss_all_f32(cfg, rows, n, y_true, y_pred, sample_weight, &total, per_row, d_pred);
+        loss_all_f32(cfg, rows, n, y_true, y_pred, sample_weight, (double)rows, &total, per_row,
+                     d_pred, NULL);
     else
-        loss_all_f64(cfg, rows, n, y_true, y_pred, sample_weight, &total, per_row, d_pred);
+        loss_all_f64(cfg, rows, n, y_true, y_pred, sample_weight, (double)rows, &total, per_row,
+                     d_pred, NULL);
     if (loss) *loss = total;
     if (!isfinite(total))
         return gru__fail(GRU_E_NUMERIC, NULL,
                          "%s: the %s loss is %s (y_pred or y_true holds a non-finite value, or "
                          "a log of 0)", fn, kind_names[cfg->kind], isnan(total) ? "NaN" : "infinite");
+    return GRU_OK;
+}
+
+gru_status gru__loss_shard(const gru_loss_config *cfg, gru_dtype dtype, size_t rows, size_t n,
+                           const void *y_true, const void *y_pred, size_t denom_rows,
+                           double *raw_sum, void *d_pred) {
+    static const char fn[] = "gru_loss";
+    gru_status s = loss_args(cfg, dtype, rows, n, y_true, y_pred, fn);
+    if (s) return s;
+    double total, raw = 0.0;
+    if (dtype == GRU_F32)
+        loss_all_f32(cfg, rows, n, y_true, y_pred, NULL, (double)denom_rows, &total, NULL, d_pred,
+                     &raw);
+    else
+        loss_all_f64(cfg, rows, n, y_true, y_pred, NULL, (double)denom_rows, &total, NULL, d_pred,
+                     &raw);
+    *raw_sum = raw;
+    if (!isfinite(raw))
+        return gru__fail(GRU_E_NUMERIC, NULL,
+                         "%s: the %s loss is %s (y_pred or y_true holds a non-finite value, or "
+                         "a log of 0)", fn, kind_names[cfg->kind], isnan(raw) ? "NaN" : "infinite");
     return GRU_OK;
 }

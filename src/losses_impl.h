@@ -130,11 +130,15 @@ static T SUF(loss_row)(const gru_loss_config *c, size_t n, const T *t, const T *
     return (T)0;
 }
 
+/* denom: the batch size sum_over_batch_size divides by (rows, or the whole
+ * batch's rows when these rows are one shard of it); *raw (NULL ok): the
+ * weighted row losses' sum before the reduction. */
 static void SUF(loss_all)(const gru_loss_config *c, size_t rows, size_t n, const T *yt,
-                          const T *yp, const T *sw, double *loss, double *per_row, T *dp) {
+                          const T *yp, const T *sw, double denom, double *loss, double *per_row,
+                          T *dp, double *raw) {
     const size_t tn = c->kind == GRU_LOSS_SPARSE_CCE ? 1 : n;
     const double scale =
-        c->reduction == GRU_REDUCTION_SUM_OVER_BATCH_SIZE ? 1.0 / (double)rows : 1.0;
+        c->reduction == GRU_REDUCTION_SUM_OVER_BATCH_SIZE ? 1.0 / denom : 1.0;
     double total = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const double w = sw ? (double)sw[r] : 1.0;
@@ -144,6 +148,7 @@ static void SUF(loss_all)(const gru_loss_config *c, size_t rows, size_t n, const
         if (per_row) per_row[r] = (double)lw;
         total += (double)lw;
     }
-    if (c->reduction == GRU_REDUCTION_SUM_OVER_BATCH_SIZE) total = (double)(T)total / (double)rows;
+    if (raw) *raw = total;
+    if (c->reduction == GRU_REDUCTION_SUM_OVER_BATCH_SIZE) total = (double)(T)total / denom;
     *loss = (double)(T)total;
 }

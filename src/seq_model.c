@@ -1,14 +1,17 @@
 /* gru_seq_model: a GRU layer and a Dense head trained as one model through
  * gru_fit (forward with a tape, loss, backward through the head and through
- * time, the caller's optimizer update, constraints). */
+ * time, the caller's optimizer update, constraints); with a gradient
+ * reducer, one rank's shard of each batch (data-parallel training). */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cell_internal.h"
 
 typedef struct seq_layout {
-    size_t F, U, Uo, T, rows_per_sample, elem;
+    size_t F, U, Uo, T, rows_per_sample, elem, y_row;
     size_t n_ck, n_cr, n_cb, n_dk, n_db;
-    size_t tape, tape_bytes, hout, pre, yp, dpred, dh, bws, bws_bytes, g[5], total;
+    size_t tape, tape_bytes, hout, pre, yp, dpred, dh, bws, bws_bytes, g[5], gt, total;
 } seq_layout;
 
 static gru_status seq_plan(const gru_seq_model *m, size_t max_batch, seq_layout *L,
@@ -47,6 +50,7 @@ static gru_status seq_plan(const gru_seq_model *m, size_t max_batch, seq_layout 
     L->T = (size_t)m->steps;
     L->rows_per_sample = lc.return_sequences ? L->T : 1;
     L->elem = gru_dtype_size(dc.dtype);
+    L->y_row = m->loss.kind == GRU_LOSS_SPARSE_CCE ? 1 : L->Uo;
     gru_cell *cell = gru_layer_cell(m->layer);
     s = gru_cell_weight_sizes(cell, &L->n_ck, &L->n_cr, &L->n_cb);
     if (s) return gru__fail_prefixed(s, NULL, fn);
@@ -85,6 +89,7 @@ static gru_status seq_plan(const gru_seq_model *m, size_t max_batch, seq_layout 
     PLACE(g[2], L->n_cb);
     PLACE(g[3], L->n_dk);
     PLACE(g[4], L->n_db);
+    PLACE(gt, 2); /* the reduction's trailer: loss sum, failed ranks */
     L->bws = off;
     ok = ok && gru__add_size(off, L->bws_bytes, &off) && off < SIZE_MAX - 64;
 #undef PLACE
@@ -130,10 +135,22 @@ gru_status gru_seq_model_params(const gru_seq_model *m, void *params[5], size_t 
 
 /* Common checks of a call; fills L and the sequence. */
 static gru_status seq_begin(gru_seq_model *m, size_t batch, const void *x, const void *y,
-                            seq_layout *L, gru_seq *in, const char *fn, int need_y) {
+                            seq_layout *L, gru_seq *in, const char *fn, int need_y, int sharded) {
     gru_status s = seq_plan(m, m ? m->max_batch : 0, L, fn);
     if (s) return s;
-    if (batch == 0 || batch > m->max_batch)
+    if (sharded) {
+        const gru_grad_reducer *r = &m->reducer;
+        if (r->size <= 0 || r->rank < 0 || r->rank >= r->size)
+            return gru__fail(GRU_E_ARG, NULL,
+                             "%s: model.reducer needs 0 <= rank < size, got rank %d, size %d", fn,
+                             r->rank, r->size);
+        const size_t shard = batch / (size_t)r->size + (batch % (size_t)r->size != 0);
+        if (batch == 0 || shard > m->max_batch)
+            return gru__fail(GRU_E_SHAPE, NULL,
+                             "%s: argument 'batch' must be in 1..model.max_batch (%zu) times "
+                             "reducer.size (%d), got %zu (largest shard %zu)", fn, m->max_batch,
+                             r->size, batch, shard);
+    } else if (batch == 0 || batch > m->max_batch)
         return gru__fail(GRU_E_SHAPE, NULL,
                          "%s: argument 'batch' must be in 1..model.max_batch (%zu), got %zu", fn,
                          m->max_batch, batch);
@@ -186,6 +203,10 @@ static gru_status seq_forward(gru_seq_model *m, const seq_layout *L, const gru_s
                     train ? ws + L->dpred : NULL);
 }
 
+static gru_status seq_update(gru_seq_model *m, const seq_layout *L, const char *fn);
+static gru_status seq_step_shard(gru_seq_model *m, const seq_layout *L, gru_seq *in,
+                                 size_t batch, const void *y, double *loss, const char *fn);
+
 gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const void *y,
                               double *loss) {
     static const char fn[] = "gru_seq_model_step";
@@ -193,8 +214,15 @@ gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const vo
     seq_layout L;
     memset(&L, 0, sizeof L);
     gru_seq in;
-    gru_status s = seq_begin(m, batch, x, y, &L, &in, fn, 1);
+    const int sharded = m && m->reducer.reduce;
+    gru_status s = seq_begin(m, batch, x, y, &L, &in, fn, 1, sharded);
     if (s) return s;
+    if (sharded) {
+        if (!m->optimizer && !m->update)
+            return gru__fail(GRU_E_NULL, NULL,
+                             "%s: model.optimizer and model.update are both NULL", fn);
+        return seq_step_shard(m, &L, &in, batch, y, loss, fn);
+    }
     if (!m->optimizer && !m->update)
         return gru__fail(GRU_E_NULL, NULL, "%s: model.optimizer and model.update are both NULL",
                          fn);
@@ -219,6 +247,20 @@ gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const vo
     /* the cell's regularizer gradients */
     s = gru_cell_regularizer_grads(cell, &cg);
     if (s) return gru__fail_prefixed(s, NULL, fn);
+    if ((s = seq_update(m, &L, fn))) return s;
+    if (loss) *loss = l + pen;
+    return GRU_OK;
+}
+
+/* The optimizer (or caller) update from the gradients in the workspace, then
+ * the constraints. */
+static gru_status seq_update(gru_seq_model *m, const seq_layout *L, const char *fn) {
+    char *ws = (char *)m->workspace;
+    gru_cell *cell = gru_layer_cell(m->layer);
+    const gru_dtype dt = cell->cfg.dtype;
+    void *g[5];
+    for (int i = 0; i < 5; i++) g[i] = ws + L->g[i];
+    gru_status s;
     void *params[5];
     const void *grads[5];
     size_t sizes[5], count = 0;
@@ -228,12 +270,142 @@ gru_status gru_seq_model_step(void *model, size_t batch, const void *x, const vo
     grads[c++] = g[1];
     if (cell->bias) grads[c++] = g[2];
     grads[c++] = g[3];
-    if (L.n_db) grads[c++] = g[4];
+    if (L->n_db) grads[c++] = g[4];
     s = m->optimizer ? gru_optimizer_apply(m->optimizer, dt, count, params, grads)
                      : m->update(m->update_user, count, params, grads, sizes);
     if (s) return gru__fail_prefixed(s, NULL, "gru_seq_model_step: the optimizer update failed");
     if ((s = gru_cell_apply_constraints(cell)) || (s = gru_dense_apply_constraints(m->head)))
         return gru__fail_prefixed(s, NULL, fn);
+    return GRU_OK;
+}
+
+/* ---- Data-parallel: this rank's shard, one reduction ---------------------
+ * Rank r runs rows gru_shard(batch, r, size) of the global batch; its loss
+ * gradient is scaled by the whole batch's denominator (gru__loss_shard), so
+ * the reduced gradients are the whole batch's (up to the order of the sums
+ * over rows). The buffer [g0 pad g1 pad ... g4 pad loss failed] is the
+ * workspace from g[0] to the trailer's end: one contiguous reduction. */
+static size_t span_elems(const seq_layout *L) {
+    return (L->gt + 2 * L->elem - L->g[0]) / L->elem;
+}
+
+/* The shard's rows: in->batch, in->x and *ys set; 0 rows for an empty shard. */
+static size_t shard_rows(const gru_seq_model *m, const seq_layout *L, gru_seq *in, size_t batch,
+                         const void *y, const void **ys) {
+    size_t b0 = 0, nb = 0;
+    gru_shard(batch, m->reducer.rank, m->reducer.size, &b0, &nb);
+    in->batch = (int64_t)nb;
+    in->x = (const char *)in->x + b0 * L->T * L->F * L->elem;
+    *ys = y ? (const char *)y + b0 * L->rows_per_sample * L->y_row * L->elem : NULL;
+    return nb;
+}
+
+/* After the reduction: the whole batch's loss from the summed trailer, or
+ * the failure (this rank's own, or that another rank failed). */
+static gru_status shard_result(const gru_seq_model *m, const seq_layout *L, gru_status local,
+                               size_t batch, double *l, const char *fn) {
+    const char *tail = (const char *)m->workspace + L->gt;
+    const gru_dtype dt = L->elem == 4 ? GRU_F32 : GRU_F64;
+    const double S = gru__ld(dt, tail, 0), nfail = gru__ld(dt, tail, 1);
+    if (local) return gru__fail_prefixed(local, NULL, fn);
+    if (nfail != 0.0)
+        return gru__fail(GRU_E_STATE, NULL,
+                         "%s: %g other rank(s) failed on their shard of this batch (their "
+                         "messages say why); nothing was updated", fn, nfail);
+    const double R = (double)(batch * L->rows_per_sample);
+    const int mean = m->loss.reduction == GRU_REDUCTION_SUM_OVER_BATCH_SIZE;
+    /* as gru_loss: the sum rounded to the dtype, divided, rounded again */
+    if (dt == GRU_F32) {
+        const float t = (float)S;
+        *l = mean ? (double)(float)((double)t / R) : (double)t;
+    } else {
+        *l = mean ? S / R : S;
+    }
+    if (!isfinite(*l))
+        return gru__fail(GRU_E_NUMERIC, NULL, "%s: the reduced loss is %s", fn,
+                         isnan(*l) ? "NaN" : "infinite");
+    return GRU_OK;
+}
+
+static gru_status reduce_call(gru_seq_model *m, gru_dtype dt, void *buf, size_t count,
+                              const char *fn) {
+    gru_status s = m->reducer.reduce(m->reducer.user, dt, buf, count);
+    if (s) {
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s: the gradient reduction (rank %d of %d) failed", fn,
+                 m->reducer.rank, m->reducer.size);
+        return gru__fail_prefixed(s, NULL, pre);
+    }
+    return GRU_OK;
+}
+
+static gru_status seq_step_shard(gru_seq_model *m, const seq_layout *L, gru_seq *in,
+                                 size_t batch, const void *y, double *loss, const char *fn) {
+    char *ws = (char *)m->workspace;
+    gru_cell *cell = gru_layer_cell(m->layer);
+    const gru_dtype dt = cell->cfg.dtype;
+    const size_t count = span_elems(L);
+    memset(ws + L->g[0], 0, count * L->elem); /* the gradients, the padding, the trailer */
+    const void *ys;
+    const size_t nb = shard_rows(m, L, in, batch, y, &ys);
+    const size_t rows = nb * L->rows_per_sample;
+    double raw = 0.0;
+    gru_status local = GRU_OK;
+    if (nb > 0) {
+        gru_cell_grads cg = {ws + L->g[0], ws + L->g[1], cell->bias ? ws + L->g[2] : NULL};
+        gru_dense_grads dg = {ws + L->g[3], L->n_db ? ws + L->g[4] : NULL};
+        if ((local = gru_layer_forward_train(m->layer, dt, in, NULL, GRU_TRAINING_TRUE,
+                                             ws + L->hout, ws + L->tape, L->tape_bytes)) ||
+            (local = gru_dense_forward(m->head, dt, rows, ws + L->hout, ws + L->yp,
+                                       ws + L->pre)) ||
+            (local = gru__loss_shard(&m->loss, dt, rows, L->Uo, ys, ws + L->yp,
+                                     batch * L->rows_per_sample, &raw, ws + L->dpred)) ||
+            (local = gru_dense_backward(m->head, dt, rows, ws + L->hout, ws + L->pre, ws + L->yp,
+                                        ws + L->dpred, ws + L->dh, &dg)) ||
+            (local = gru_layer_backward(m->layer, dt, in, ws + L->tape, ws + L->dh, NULL, NULL,
+                                        NULL, &cg, ws + L->bws, L->bws_bytes)))
+            raw = 0.0;
+    }
+    gru__st(dt, ws + L->gt, 0, raw);
+    gru__st(dt, ws + L->gt, 1, local ? 1.0 : 0.0);
+    gru_status s = reduce_call(m, dt, ws + L->g[0], count, fn);
+    if (s) return s;
+    double l = 0.0, pen = 0.0;
+    if ((s = shard_result(m, L, local, batch, &l, fn))) return s;
+    /* from here every rank holds the same numbers and does the same work */
+    gru_cell_grads cg = {ws + L->g[0], ws + L->g[1], cell->bias ? ws + L->g[2] : NULL};
+    gru_dense_grads dg = {ws + L->g[3], L->n_db ? ws + L->g[4] : NULL};
+    if ((s = penalties(m, &pen)) || (s = gru_dense_regularizer_grads(m->head, &dg)) ||
+        (s = gru_cell_regularizer_grads(cell, &cg)))
+        return gru__fail_prefixed(s, NULL, fn);
+    if ((s = seq_update(m, L, fn))) return s;
+    if (loss) *loss = l + pen;
+    return GRU_OK;
+}
+
+static gru_status seq_eval_shard(gru_seq_model *m, const seq_layout *L, gru_seq *in,
+                                 size_t batch, const void *y, double *loss, const char *fn) {
+    char *ws = (char *)m->workspace;
+    const gru_dtype dt = gru_layer_cell(m->layer)->cfg.dtype;
+    const void *ys;
+    const size_t nb = shard_rows(m, L, in, batch, y, &ys);
+    const size_t rows = nb * L->rows_per_sample;
+    double raw = 0.0;
+    gru_status local = GRU_OK;
+    if (nb > 0 &&
+        ((local = gru_layer_forward(m->layer, dt, in, NULL, GRU_TRAINING_FALSE, ws + L->hout,
+                                    ws + L->tape, L->tape_bytes)) ||
+         (local = gru_dense_forward(m->head, dt, rows, ws + L->hout, ws + L->yp, ws + L->pre)) ||
+         (local = gru__loss_shard(&m->loss, dt, rows, L->Uo, ys, ws + L->yp,
+                                  batch * L->rows_per_sample, &raw, NULL))))
+        raw = 0.0;
+    gru__st(dt, ws + L->gt, 0, raw);
+    gru__st(dt, ws + L->gt, 1, local ? 1.0 : 0.0);
+    gru_status s = reduce_call(m, dt, ws + L->gt, 2, fn);
+    if (s) return s;
+    double l = 0.0, pen = 0.0;
+    if ((s = shard_result(m, L, local, batch, &l, fn))) return s;
+    if ((s = penalties(m, &pen))) return gru__fail_prefixed(s, NULL, fn);
     if (loss) *loss = l + pen;
     return GRU_OK;
 }
@@ -245,8 +417,10 @@ gru_status gru_seq_model_eval(void *model, size_t batch, const void *x, const vo
     seq_layout L;
     memset(&L, 0, sizeof L);
     gru_seq in;
-    gru_status s = seq_begin(m, batch, x, y, &L, &in, fn, 1);
+    const int sharded = m && m->reducer.reduce;
+    gru_status s = seq_begin(m, batch, x, y, &L, &in, fn, 1, sharded);
     if (s) return s;
+    if (sharded) return seq_eval_shard(m, &L, &in, batch, y, loss, fn);
     double l = 0.0, pen = 0.0;
     if ((s = seq_forward(m, &L, &in, 0, y, &l, NULL)) || (s = penalties(m, &pen)))
         return gru__fail_prefixed(s, NULL, fn);
@@ -259,7 +433,7 @@ gru_status gru_seq_model_predict(gru_seq_model *m, size_t batch, const void *x, 
     seq_layout L;
     memset(&L, 0, sizeof L);
     gru_seq in;
-    gru_status s = seq_begin(m, batch, x, NULL, &L, &in, fn, 0);
+    gru_status s = seq_begin(m, batch, x, NULL, &L, &in, fn, 0, 0);
     if (s) return s;
     if (!y_pred) return gru__fail(GRU_E_NULL, NULL, "%s: argument 'y_pred' is NULL", fn);
     if ((s = seq_forward(m, &L, &in, 0, NULL, NULL, y_pred)))

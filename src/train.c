@@ -25,6 +25,23 @@ gru_status gru_shuffle(gru_rng *rng, size_t n, size_t *perm) {
     return GRU_OK;
 }
 
+gru_status gru_shard(size_t batch, int rank, int size, size_t *begin, size_t *count) {
+    static const char fn[] = "gru_shard";
+    if (!begin || !count)
+        return gru__fail(GRU_E_NULL, NULL, "%s: arguments 'begin' and 'count' must not be NULL",
+                         fn);
+    if (size <= 0 || rank < 0 || rank >= size)
+        return gru__fail(GRU_E_ARG, NULL,
+                         "%s: need 0 <= rank < size, got rank %d, size %d", fn, rank, size);
+    size_t lo, hi;
+    if (!gru__mul_size(batch, (size_t)rank, &lo) || !gru__mul_size(batch, (size_t)rank + 1, &hi))
+        return gru__fail(GRU_E_OVERFLOW, NULL, "%s: batch %zu times rank %d overflows", fn, batch,
+                         rank + 1);
+    *begin = lo / (size_t)size;
+    *count = hi / (size_t)size - *begin;
+    return GRU_OK;
+}
+
 gru_status gru_fit_config_init(gru_fit_config *cfg) {
     if (!cfg) return gru__fail(GRU_E_NULL, NULL, "gru_fit_config_init: argument 'cfg' is NULL");
     memset(cfg, 0, sizeof *cfg);

@@ -1,0 +1,35 @@
+# mpi/: data-parallel training over MPI (gru_mpi_*, declared in gru.h),
+# compiled into gru when CMake finds MPI (Debian: libopenmpi-dev); otherwise
+# mpi/gru_mpi_none.c, whose functions return GRU_E_UNSUPPORTED. The core
+# (src/) never includes mpi.h. With MPI: the MPI test program (run under
+# mpirun by tools/test.sh) and the scaling benchmark (bench/mpi_bench.sh).
+option(GRU_WITH_MPI "Data-parallel training over MPI (mpi/)" ON)
+set(GRU_HAVE_MPI OFF)
+if(GRU_WITH_MPI)
+  find_package(MPI QUIET COMPONENTS C)
+  if(MPI_C_FOUND)
+    set(GRU_HAVE_MPI ON)
+  else()
+    message(STATUS "libgru: MPI not found (apt-get install libopenmpi-dev); "
+                   "gru_mpi_* return GRU_E_UNSUPPORTED")
+  endif()
+else()
+  message(STATUS "libgru: GRU_WITH_MPI=OFF; gru_mpi_* return GRU_E_UNSUPPORTED")
+endif()
+if(GRU_HAVE_MPI)
+  message(STATUS "libgru: MPI ${MPI_C_VERSION} found; data-parallel training is on")
+  target_sources(gru PRIVATE ${PROJECT_SOURCE_DIR}/mpi/gru_mpi.c)
+  target_link_libraries(gru PUBLIC MPI::MPI_C)
+  if(GRU_BUILD_TESTS)
+    add_executable(gru_mpi_tests tests/mpi/test_mpi_train.c)
+    target_link_libraries(gru_mpi_tests PRIVATE gru)
+    target_compile_options(gru_mpi_tests PRIVATE ${GRU_WARNINGS})
+  endif()
+  if(GRU_BUILD_BENCH)
+    add_executable(gru_mpi_bench bench/mpi_train_bench.c)
+    target_link_libraries(gru_mpi_bench PRIVATE gru)
+    target_compile_options(gru_mpi_bench PRIVATE ${GRU_WARNINGS})
+  endif()
+else()
+  target_sources(gru PRIVATE ${PROJECT_SOURCE_DIR}/mpi/gru_mpi_none.c)
+endif()
