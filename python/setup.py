@@ -1,46 +1,12 @@
-"""Build the _libgru extension with CMake over the libgru sources one level up.
-
-`pip install ./python` (from the repository root) configures python/CMakeLists.txt,
-which adds the library's own CMake project (core, per-ISA kernels with their own
-flags, and the optional io/ readers that this machine's libraries allow), and
-copies the resulting module into the package.
-"""
+"""`pip install ./python`: the libgru package with its _libgru extension, built with
+CMake over the library sources one level up (see cmake_build.py). The repository
+root's setup.py builds the same package for `pip install .`."""
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
+import runpy
 
 from setuptools import Extension, setup
-from setuptools.command.build_ext import build_ext
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _find_root():
-    for cand in (os.environ.get("LIBGRU_ROOT"), os.path.join(HERE, "..")):
-        if cand and os.path.exists(os.path.join(cand, "include", "gru.h")):
-            return os.path.abspath(cand)
-    raise RuntimeError("libgru sources not found: build from the repository's python/ "
-                       "directory (in-tree) or set LIBGRU_ROOT")
-
-
-class CMakeBuild(build_ext):
-    def build_extension(self, ext):
-        root = _find_root()
-        bdir = os.path.abspath(os.path.join(self.build_temp, "cmake"))
-        os.makedirs(bdir, exist_ok=True)
-        cfg = ["cmake", "-S", HERE, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release",
-               f"-DGRU_ROOT={root}", f"-DPython3_EXECUTABLE={sys.executable}",
-               f"-DCMAKE_LIBRARY_OUTPUT_DIRECTORY={bdir}/out"]
-        subprocess.check_call(cfg)
-        jobs = str(os.cpu_count() or 2)
-        subprocess.check_call(["cmake", "--build", bdir, "--target", "_libgru", "-j", jobs])
-        suffix = sysconfig.get_config_var("EXT_SUFFIX")
-        built = os.path.join(bdir, "out", "_libgru" + suffix)
-        dest = self.get_ext_fullpath(ext.name)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copyfile(built, dest)
-
+_here = os.path.dirname(os.path.abspath(__file__))
+CMakeBuild = runpy.run_path(os.path.join(_here, "cmake_build.py"))["CMakeBuild"]
 
 setup(ext_modules=[Extension("libgru._libgru", sources=[])], cmdclass={"build_ext": CMakeBuild})
