@@ -2,8 +2,9 @@
  * once for both element types. Included by layer.c with T and SUF(name).
  *
  * Processing step p reads input step t = p (or T-1-p when go_backwards).
- * All input projections are computed first (masked-out rows are skipped:
- * Keras computes and discards them), then the recurrence runs step by step:
+ * The input projections of a chunk of steps are computed first (masked-out
+ * rows are skipped: Keras computes and discards them), then the recurrence
+ * runs step by step through the chunk:
  *   valid:   state = cell(x_t, state); out = state
  *   masked:  state kept; out = 0 if zero_output_for_mask else previous out
  * The previous output starts at zeros. Outputs are written in processing
@@ -44,66 +45,77 @@ static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, v
     T *prev = (T *)(r->ws + r->plan->prev);   /* (B, U) previous outputs     */
     const int masked = in->mask || in->lengths;
 
-    /* The input projections of all valid (step, row) pairs, GRU__ROWS_MAX
-     * rows per kernel call (each row sums as it would alone). */
+    /* Steps run in chunks whose input projections fit in cache (~192 KB,
+     * at least one register block of rows): first the projections of the
+     * chunk's valid (step, row) pairs, GRU__ROWS_MAX rows per kernel call
+     * (each row sums as it would alone), then the chunk's recurrence, which
+     * reads them back while they are still cached. */
+    const size_t nb = b1 - b0, step_bytes = nb * U3 * sizeof(T);
+    size_t chunk = (size_t)192 * 1024 / step_bytes;
+    if (chunk * nb < GRU__ROWS_MAX) chunk = (GRU__ROWS_MAX + nb - 1) / nb;
+    if (chunk < 1) chunk = 1;
+    if (masked) memset(prev + b0 * U, 0, nb * U * sizeof(T));
     const T *xs[GRU__ROWS_MAX], *ms[GRU__ROWS_MAX][3];
     T *xgs[GRU__ROWS_MAX];
-    size_t nq = 0;
-    for (size_t p = 0; p < Tn; p++) {
-        const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
-        for (size_t b = b0; b < b1; b++) {
-            if (masked && !gru__step_valid(l, in, t, b)) continue;
-            const T *rm[3];
-            SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, ms[nq], rm);
-            xs[nq] = SUF(x_at)(l, in, t, b);
-            xgs[nq] = xproj + (p * B + b) * U3;
-            if (++nq == GRU__ROWS_MAX) {
-                SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
-                nq = 0;
-            }
-        }
-    }
-    if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
-    if (masked) memset(prev + b0 * U, 0, (b1 - b0) * U * sizeof(T));
-    /* Per step: the valid rows' recurrent halves, GRU__ROWS_MAX rows per
-     * call (each row's bits are those it gets alone), then the outputs. */
     const T *rxg[GRU__ROWS_MAX], *rh[GRU__ROWS_MAX], *rrm[GRU__ROWS_MAX][3];
     T *rout[GRU__ROWS_MAX], *rrec[GRU__ROWS_MAX];
-    for (size_t p = 0; p < Tn; p++) {
-        const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
-        size_t nrow = 0;
-        for (size_t b = b0; b < b1; b++) {
-            if (masked && !gru__step_valid(l, in, t, b)) continue;
-            const T *m[3];
-            SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rrm[nrow]);
-            T *hb = state + b * U;
-            rxg[nrow] = xproj + (p * B + b) * U3;
-            rh[nrow] = hb;
-            rout[nrow] = hb;
-            rrec[nrow] = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
-            if (++nrow == GRU__ROWS_MAX) {
-                SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
-                                         rrec);
-                nrow = 0;
+    for (size_t c0 = 0; c0 < Tn; c0 += chunk) {
+        const size_t c1 = Tn - c0 < chunk ? Tn : c0 + chunk;
+        size_t nq = 0;
+        for (size_t p = c0; p < c1; p++) {
+            const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
+            for (size_t b = b0; b < b1; b++) {
+                if (masked && !gru__step_valid(l, in, t, b)) continue;
+                const T *rm[3];
+                SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, ms[nq], rm);
+                xs[nq] = SUF(x_at)(l, in, t, b);
+                xgs[nq] = xproj + (p * B + b) * U3;
+                if (++nq == GRU__ROWS_MAX) {
+                    SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
+                    nq = 0;
+                }
             }
         }
-        if (nrow)
-            SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
-                                     rrec);
-        for (size_t b = b0; b < b1; b++) {
-            T *hb = state + b * U;
-            const T *out_row = hb;
-            if (!masked || gru__step_valid(l, in, t, b)) {
-                /* updated above */
-            } else if (l->cfg.zero_output_for_mask) {
-                memset(prev + b * U, 0, U * sizeof(T));
-                out_row = prev + b * U;
-            } else {
-                out_row = prev + b * U; /* the previous output, kept */
+        if (nq) SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
+        /* Per step: the valid rows' recurrent halves, GRU__ROWS_MAX rows
+         * per call (each row's bits are those it gets alone), then the
+         * outputs. */
+        for (size_t p = c0; p < c1; p++) {
+            const size_t t = l->cfg.go_backwards ? Tn - 1 - p : p;
+            size_t nrow = 0;
+            for (size_t b = b0; b < b1; b++) {
+                if (masked && !gru__step_valid(l, in, t, b)) continue;
+                const T *m[3];
+                SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rrm[nrow]);
+                T *hb = state + b * U;
+                rxg[nrow] = xproj + (p * B + b) * U3;
+                rh[nrow] = hb;
+                rout[nrow] = hb;
+                rrec[nrow] = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
+                if (++nrow == GRU__ROWS_MAX) {
+                    SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout,
+                                             row, rrec);
+                    nrow = 0;
+                }
             }
-            if (masked && out_row != prev + b * U) memcpy(prev + b * U, out_row, U * sizeof(T));
-            if (l->cfg.return_sequences)
-                memcpy(SUF(out_at)(l, in, r->output, p, b), out_row, U * sizeof(T));
+            if (nrow)
+                SUF(gru__recurrent_rows)(cell, nrow, rxg, rh, (const T *const(*)[3])rrm, rout, row,
+                                         rrec);
+            for (size_t b = b0; b < b1; b++) {
+                T *hb = state + b * U;
+                const T *out_row = hb;
+                if (!masked || gru__step_valid(l, in, t, b)) {
+                    /* updated above */
+                } else if (l->cfg.zero_output_for_mask) {
+                    memset(prev + b * U, 0, U * sizeof(T));
+                    out_row = prev + b * U;
+                } else {
+                    out_row = prev + b * U; /* the previous output, kept */
+                }
+                if (masked && out_row != prev + b * U) memcpy(prev + b * U, out_row, U * sizeof(T));
+                if (l->cfg.return_sequences)
+                    memcpy(SUF(out_at)(l, in, r->output, p, b), out_row, U * sizeof(T));
+            }
         }
     }
     if (!l->cfg.return_sequences)

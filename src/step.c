@@ -107,8 +107,19 @@ static void gate_f64(const gru_cell *cell, const gru_activation *a, size_t n, co
     gru__act_row_f64(a, n, x, y);
 }
 
+/* The variant's fused gate kernel (fn: its gates_f32 / gates_f64 entry)
+ * serves a cell when it vectorises both activations; *ract and *act get
+ * their kinds. */
+static int vgates(const gru_cell *cell, int has_fn, int *ract, int *act) {
+    *ract = vact_kind(&cell->cfg.recurrent_activation);
+    *act = vact_kind(&cell->cfg.activation);
+    return has_fn && cell->pw && *ract && *act;
+}
+
 #define T float
 #define SUF(n) n##_f32
+#define GATES_FN cell->kern->gates_f32
+#define PANELS_OUT cell->kern->panels_out_f32
 #define VECMAT cell->kern->vecmat_f32
 #define PANELS cell->kern->panels_f32
 #define ACT_ROW gru__act_row_f32
@@ -116,6 +127,8 @@ static void gate_f64(const gru_cell *cell, const gru_activation *a, size_t n, co
 #include "step_impl.h"
 #undef T
 #undef SUF
+#undef GATES_FN
+#undef PANELS_OUT
 #undef VECMAT
 #undef PANELS
 #undef ACT_ROW
@@ -123,6 +136,8 @@ static void gate_f64(const gru_cell *cell, const gru_activation *a, size_t n, co
 
 #define T double
 #define SUF(n) n##_f64
+#define GATES_FN cell->kern->gates_f64
+#define PANELS_OUT cell->kern->panels_out_f64
 #define VECMAT cell->kern->vecmat_f64
 #define PANELS cell->kern->panels_f64
 #define ACT_ROW gru__act_row_f64
@@ -130,6 +145,8 @@ static void gate_f64(const gru_cell *cell, const gru_activation *a, size_t n, co
 #include "step_impl.h"
 #undef T
 #undef SUF
+#undef GATES_FN
+#undef PANELS_OUT
 #undef VECMAT
 #undef PANELS
 #undef ACT_ROW

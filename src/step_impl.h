@@ -57,6 +57,15 @@ static void SUF(input_rows_packed)(const gru_cell *cell, size_t nr, const T *con
     for (size_t r = 0; r < nr; r++) SUF(masked3)(x[r], m[r], F, cp + r * 3 * FU, a + 3 * r);
     for (size_t j0 = 0; j0 < U; j0 += P) {
         const size_t n = U - j0 < P ? U - j0 : P;
+        if (n == P && PANELS_OUT) { /* a whole panel: straight into xg */
+            T *o[3 * GRU__ROWS_MAX];
+            const T *bias[3] = {bx ? bx + j0 : NULL, bx ? bx + U + j0 : NULL,
+                                bx ? bx + 2 * U + j0 : NULL};
+            for (size_t r = 0; r < nr; r++)
+                for (size_t g = 0; g < 3; g++) o[r * 3 + g] = xg[r] + g * U + j0;
+            PANELS_OUT(F, Wp + j0 * F * 3, nr, a, bias, o);
+            continue;
+        }
         PANELS(F, 3, Wp + j0 * F * 3, nr, a, acc);
         for (size_t r = 0; r < nr; r++)
             for (size_t g = 0; g < 3; g++) {
@@ -101,6 +110,8 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
     T *cp = SUF(pk_scratch)(cell, ws), *acc = cp + 3 * FU * GRU__ROWS_MAX;
     T *rows = acc + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX; /* 9U per row */
     const T *a[3 * GRU__ROWS_MAX];
+    int ract, act;
+    const int vg = vgates(cell, GATES_FN != NULL, &ract, &act);
     for (size_t q = 0; q < nr; q++) {
         SUF(masked3)(hs[q], rms[q], U, cp + q * 3 * FU, a + 3 * q);
         if (recs[q]) memcpy(recs[q] + GRU__REC_H * U, hs[q], U * sizeof(T));
@@ -119,6 +130,15 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
                 const T *xg = xgs[q], *h = hs[q], *s = acc + q * 3 * P;
                 T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3),
                   *r = ROWBUF(q, 4), *hh = ROWBUF(q, 5), *ah = ROWBUF(q, 6), *hn = ROWBUF(q, 8);
+                if (vg) {
+                    const SUF(gru__gates) g = {
+                        ract, act, n, P, s, xg + j0, xg + U + j0, xg + 2 * U + j0,
+                        bh ? bh + j0 : NULL, bh ? bh + U + j0 : NULL, bh ? bh + 2 * U + j0 : NULL,
+                        h + j0, recs[q] ? pz + j0 : NULL, pr + j0, ph + j0, z + j0, r + j0,
+                        hh + j0, ah + j0, hn + j0};
+                    GATES_FN(GRU__GATES_RA, &g);
+                    continue;
+                }
                 for (size_t i = 0; i < n; i++) {
                     const size_t j = j0 + i;
                     pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
@@ -160,6 +180,13 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
             for (size_t q = 0; q < nr; q++) {
                 const T *xg = xgs[q], *s = acc + q * 2 * P;
                 T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *z = ROWBUF(q, 3), *r = ROWBUF(q, 4);
+                if (vg) {
+                    const SUF(gru__gates) g = {ract, act, n, P, s, xg + j0, xg + U + j0, NULL,
+                                               NULL, NULL, NULL, NULL, recs[q] ? pz + j0 : NULL,
+                                               pr + j0, NULL, z + j0, r + j0, NULL, NULL, NULL};
+                    GATES_FN(GRU__GATES_ZR, &g);
+                    continue;
+                }
                 for (size_t i = 0; i < n; i++) {
                     pz[j0 + i] = xg[j0 + i] + s[i];
                     pr[j0 + i] = xg[U + j0 + i] + s[P + i];
@@ -180,6 +207,14 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
             for (size_t q = 0; q < nr; q++) {
                 const T *xg = xgs[q], *h = hs[q], *s = acc + q * P;
                 T *out = outs[q], *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3), *hh = ROWBUF(q, 5);
+                if (vg) {
+                    const SUF(gru__gates) g = {ract, act, n, P, s, NULL, NULL, xg + 2 * U + j0,
+                                               NULL, NULL, NULL, h + j0, NULL, NULL,
+                                               recs[q] ? ph + j0 : NULL, z + j0, NULL, hh + j0,
+                                               NULL, out + j0};
+                    GATES_FN(GRU__GATES_H, &g);
+                    continue;
+                }
                 for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
                 GATE(&c->activation, n, ph + j0, hh + j0);
                 for (size_t j = j0; j < j0 + n; j++) {
@@ -224,12 +259,22 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
     T *pz = rows, *pr = rows + U, *ph = rows + 2 * U, *z = rows + 3 * U, *r = rows + 4 * U,
       *hh = rows + 5 * U, *ah = rows + 6 * U, *hin = rows + 7 * U;
     const T *a[3];
+    int ract, act;
+    const int vg = vgates(cell, GATES_FN != NULL, &ract, &act);
     SUF(masked3)(h, rm, U, cp, a);
     if (c->reset_after) {
         for (size_t p = p0; p < p1 && p * P < U; p++) {
             const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
             PANELS(U, 3, Rp + j0 * U * 3, 1, a, acc);
             const T *s = acc;
+            if (vg) {
+                const SUF(gru__gates) g = {
+                    ract, act, n, P, s, xg + j0, xg + U + j0, xg + 2 * U + j0,
+                    bh ? bh + j0 : NULL, bh ? bh + U + j0 : NULL, bh ? bh + 2 * U + j0 : NULL,
+                    h + j0, NULL, pr + j0, ph + j0, z + j0, r + j0, hh + j0, ah + j0, out + j0};
+                GATES_FN(GRU__GATES_RA, &g);
+                continue;
+            }
             for (size_t i = 0; i < n; i++) {
                 const size_t j = j0 + i;
                 pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
@@ -257,6 +302,13 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
         const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
         PANELS(U, 2, Rp + j0 * U * 2, 1, a2, acc);
         const T *s = acc;
+        if (vg) {
+            const SUF(gru__gates) g = {ract, act, n, P, s, xg + j0, xg + U + j0, NULL,
+                                       NULL, NULL, NULL, NULL, NULL, pr + j0, NULL,
+                                       z + j0, rsh + j0, NULL, NULL, NULL};
+            GATES_FN(GRU__GATES_ZR, &g);
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             pz[j0 + i] = xg[j0 + i] + s[i];
             pr[j0 + i] = xg[U + j0 + i] + s[P + i];
@@ -273,6 +325,13 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
         const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
         PANELS(U, 1, Rh + j0 * U, 1, &hin_c, acc);
         const T *s = acc;
+        if (vg) {
+            const SUF(gru__gates) g = {ract, act, n, P, s, NULL, NULL, xg + 2 * U + j0,
+                                       NULL, NULL, NULL, h + j0, NULL, NULL, NULL,
+                                       z + j0, NULL, hh + j0, NULL, out + j0};
+            GATES_FN(GRU__GATES_H, &g);
+            continue;
+        }
         for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
         GATE(&c->activation, n, ph + j0, hh + j0);
         for (size_t j = j0; j < j0 + n; j++) {

@@ -31,6 +31,33 @@ enum {
     GRU__VACT_HARD_SIGMOID_K3
 };
 
+/* The fused step's gate math for one row over one panel's n <= P units
+ * (gates_f32 / gates_f64), in step_impl.h's order, one rounding per
+ * operation (no contraction), so it gives the bits of the scalar loops
+ * there, lane by lane, in every variant:
+ *   GRU__GATES_RA (reset_after): pz = xz + (sz [+ bz]), pr = xr + (sr [+ br]),
+ *     ah = sh [+ bh], z = ract(pz), r = ract(pr), ph = xh + r*ah,
+ *     hh = act(ph), out = z*h + (1 - z)*hh; sums sz|sr|sh at s + {0,P,2P}
+ *   GRU__GATES_ZR (without reset_after, pass 1): pz = xz + sz,
+ *     pr = xr + sr, z = ract(pz), r = ract(pr); sums at s + {0, P}
+ *   GRU__GATES_H (pass 2): ph = xh + s, hh = act(ph), out = z*h + (1-z)*hh
+ * ract and act are GRU__VACT_* kinds the variant vectorises. Pointers
+ * address the panel's first unit; out must not alias the inputs except
+ * h (read before out is written, unit by unit). Values only a record
+ * needs may be skipped: pz NULL (RA: then pr, ah, z, r, ph, hh are not
+ * written either; ZR: pr) and ph NULL (H: hh). */
+enum { GRU__GATES_RA = 0, GRU__GATES_ZR, GRU__GATES_H };
+#define GRU__GATES_STRUCT(T, name)                                              \
+    typedef struct name {                                                       \
+        int ract, act;                                                          \
+        size_t n, P;                                                            \
+        const T *s, *xz, *xr, *xh, *bz, *br, *bh, *h;                           \
+        T *pz, *pr, *ph, *z, *r, *hh, *ah, *out;                                \
+    } name
+GRU__GATES_STRUCT(float, gru__gates_f32);
+GRU__GATES_STRUCT(double, gru__gates_f64);
+#undef GRU__GATES_STRUCT
+
 typedef struct gru_kernels {
     const char *name;
     /* out[j] = round_T(sum_k x[k] * W[k*ldw + j]) (+ bias[j] when bias is not
@@ -55,11 +82,23 @@ typedef struct gru_kernels {
                        const float *const *a, float *out);
     void (*panels_f64)(size_t K, size_t ng, const double *Wp, size_t nrows,
                        const double *const *a, double *out);
+    /* panels with ng = 3, the sums of row r, gate g stored to o[r*3 + g]
+     * (P elements each), plus bias[g] (P elements; bias or bias[g] NULL:
+     * none) after the sum, one rounding: the input projection written in
+     * place (the layout and the bits of panels + a bias add). */
+    void (*panels_out_f32)(size_t K, const float *Wp, size_t nrows, const float *const *a,
+                           const float *const *bias, float *const *o);
+    void (*panels_out_f64)(size_t K, const double *Wp, size_t nrows, const double *const *a,
+                           const double *const *bias, double *const *o);
     /* y[i] = f(x[i]) for i < n and f the GRU__VACT_* kind; returns 1, or 0
      * (writing nothing) for a kind it does not vectorise. NULL: none (the
      * scalar variant). Every packed variant gives the same bits (see
      * act_tmpl.h for the methods and error bounds). y may equal x. */
     int (*act_f32)(int kind, size_t n, const float *x, float *y);
+    /* The gate math above (NULL: none; float64 has none yet: its
+     * activations are libm's). */
+    void (*gates_f32)(int stage, const gru__gates_f32 *g);
+    void (*gates_f64)(int stage, const gru__gates_f64 *g);
 } gru_kernels;
 
 /* The scalar vector-matrix products (vecmat_impl.h); every variant uses

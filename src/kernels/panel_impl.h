@@ -38,6 +38,7 @@
 #define VSTORE VF_STORE
 #define VSET1 VF_SET1
 #define VFMA VF_FMA
+#define VADD VF_ADD
 #define TSUF(n) GRU__ISA(n##_f32)
 #include "panel_tmpl.h"
 #undef T
@@ -48,6 +49,7 @@
 #undef VSTORE
 #undef VSET1
 #undef VFMA
+#undef VADD
 #undef TSUF
 
 #define T double
@@ -58,6 +60,7 @@
 #define VSTORE VD_STORE
 #define VSET1 VD_SET1
 #define VFMA VD_FMA
+#define VADD VD_ADD
 #define TSUF(n) GRU__ISA(n##_f64)
 #include "panel_tmpl.h"
 #undef T
@@ -68,9 +71,11 @@
 #undef VSTORE
 #undef VSET1
 #undef VFMA
+#undef VADD
 #undef TSUF
 
 #include "act_tmpl.h"
+#include "gates_tmpl.h"
 
 #define GRU__CAT2(a, b) a##b
 #define GRU__CAT(a, b) GRU__CAT2(a, b)
@@ -82,5 +87,9 @@ const gru_kernels GRU__CAT(gru__kernels_, GRU__ISA_TAG) = {
     2 * VD_N,
     GRU__ISA(panels_f32),
     GRU__ISA(panels_f64),
+    GRU__ISA(panels_out_f32),
+    GRU__ISA(panels_out_f64),
     GRU__ISA(act_f32),
+    GRU__ISA(gates_f32),
+    NULL,
 };

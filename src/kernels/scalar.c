@@ -14,5 +14,5 @@
 #undef GRU__VM_NAME
 
 const gru_kernels gru__kernels_scalar = {
-    "scalar", gru__vecmat_f32_scalar, gru__vecmat_f64_scalar, 0, 0, NULL, NULL, NULL,
+    "scalar", gru__vecmat_f32_scalar, gru__vecmat_f64_scalar, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };

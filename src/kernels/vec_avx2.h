@@ -19,6 +19,7 @@ typedef __m256d gru__vd;
 #define VD_STORE(p, v) _mm256_storeu_pd((p), (v))
 #define VD_SET1(x) _mm256_set1_pd(x)
 #define VD_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define VD_ADD(a, b) _mm256_add_pd((a), (b))
 
 /* Element-wise float ops for act_tmpl.h. MIN/MAX are x86's: a < b ? a : b
  * and a > b ? a : b, the second operand when unordered (every layer

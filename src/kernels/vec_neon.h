@@ -19,6 +19,7 @@ typedef float64x2_t gru__vd;
 #define VD_STORE(p, v) vst1q_f64((p), (v))
 #define VD_SET1(x) vdupq_n_f64(x)
 #define VD_FMA(a, b, c) vfmaq_f64((c), (a), (b))
+#define VD_ADD(a, b) vaddq_f64((a), (b))
 
 /* Element-wise float ops for act_tmpl.h. MIN/MAX follow x86's semantics
  * (a < b ? a : b, a > b ? a : b: the second operand when unordered), which

@@ -19,6 +19,7 @@ typedef double gru__vd;
 #define VD_STORE(p, v) (*(p) = (v))
 #define VD_SET1(x) (x)
 #define VD_FMA(a, b, c) fma((a), (b), (c))
+#define VD_ADD(a, b) ((a) + (b))
 
 /* Element-wise float ops for act_tmpl.h, with the SIMD layers' semantics:
  * MIN/MAX are x86's (a < b ? a : b, a > b ? a : b: the second operand when
