@@ -20,7 +20,14 @@
  * libgru's native format (docs/FORMAT-native.md) with the normalisation
  * folded into the weights, so that it reads and writes sunspot numbers:
  * `gru run sunspots.grum -i last_20_years.csv` prints next year's forecast.
- * data/models/sunspots.grum is a copy of it. */
+ * data/models/sunspots.grum is a copy of it.
+ *
+ * Data-parallel, unchanged: `mpirun -np N gru_train_demo` (libgru built with
+ * MPI) trains on N processes, each on its shard of every mini-batch, with
+ * one gradient MPI_Allreduce per step (gru_mpi_attach); the weights stay the
+ * same on every rank and equal to one process's up to rounding. Rank 0
+ * prints and writes the files. Without mpirun, or without MPI, it is the
+ * one-process program. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,8 +141,9 @@ static double next_year(gru_layer *layer, gru_dense *head, const double *last, d
  * numbers: x enters the GRU only through x*kernel + bias (reset_after false),
  * so kernel/sd and bias - mean*kernel/sd absorb (x - mean)/sd; the head's
  * kernel*sd and bias*sd + mean undo the output normalisation. */
-static int save_grum(const char *path, const float *k, const float *r, const float *bvec,
-                     const float *dk, const float *db, double mean, double sd) {
+static int save_grum(gru_mpi *mpi, const char *path, const float *k, const float *r,
+                     const float *bvec, const float *dk, const float *db, double mean,
+                     double sd) {
     gru_model_node n[3];
     gru_model_node_init(&n[0], GRU_NODE_INPUT, "sunspots");
     n[0].input.rank = 2;
@@ -162,7 +170,8 @@ static int save_grum(const char *path, const float *k, const float *r, const flo
     const size_t gc[3] = {3 * UNITS, UNITS * 3 * UNITS, 3 * UNITS}, dc[2] = {UNITS, 1};
     gru_status s = gru_model_set_node_weights(m, 1, GRU_F32, 3, gw, gc);
     if (!s) s = gru_model_set_node_weights(m, 2, GRU_F32, 2, dw, dc);
-    if (!s) s = gru_model_save_path(m, path);
+    /* with MPI: rank 0 writes (temporary file + rename), the others wait */
+    if (!s) s = mpi ? gru_mpi_save_model(mpi, m, path) : gru_model_save_path(m, path);
     if (s) fprintf(stderr, "saving %s: %s\n", path, gru_last_error());
     gru_model_free(m);
     return s != GRU_OK;
@@ -173,6 +182,37 @@ static void dump(FILE *f, const char *name, const float *v, size_t n) {
     for (size_t i = 0; i < n; i++) fprintf(f, "%.9g%c", (double)v[i], i + 1 == n || i % 8 == 7 ? '\n' : ' ');
 }
 
+/* forecast.png and sunspots_model.txt into outdir. */
+static int write_files(const char *outdir, const int *vyears, const double *truth,
+                       const double *fcst, int nva, const float *k, const float *r,
+                       const float *bvec, const float *dk, const float *db, double mean,
+                       double sd) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/forecast.png", outdir);
+    if (plot(path, vyears, truth, fcst, nva)) {
+        fprintf(stderr, "writing %s failed\n", path);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+
+    snprintf(path, sizeof path, "%s/sunspots_model.txt", outdir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+    }
+    fprintf(f, "libgru-sunspots-demo 1\nwindow %d units %d mean %.17g std %.17g\n", WINDOW, UNITS,
+            mean, sd);
+    dump(f, "gru_kernel", k, 3 * UNITS);
+    dump(f, "gru_recurrent_kernel", r, UNITS * 3 * UNITS);
+    dump(f, "gru_bias", bvec, 3 * UNITS);
+    dump(f, "dense_kernel", dk, UNITS);
+    dump(f, "dense_bias", db, 1);
+    if (fclose(f) != 0) return 1;
+    printf("wrote %s\n", path);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *csv = argc > 1 ? argv[1] : GRU_SOURCE_DATA_DIR "/sunspots.csv";
     const char *outdir = argc > 2 ? argv[2] : ".";
@@ -180,6 +220,12 @@ int main(int argc, char **argv) {
     static double vals[MAXN];
     int n;
     if (load_csv(csv, years, vals, &n)) return 1;
+    /* under mpirun: this process's rank; else (or without MPI) one process */
+    gru_mpi *mpi = NULL;
+    int rank = 0, size = 1;
+    if (gru_mpi_init(&argc, &argv) == GRU_OK && gru_mpi_create(NULL, &mpi) == GRU_OK)
+        gru_mpi_rank(mpi, &rank, &size);
+    const int lead = rank == 0; /* prints and writes files */
 
     /* windows: x = WINDOW normalised values, y = the next one; the first 80%
      * of the windows (chronologically) train, the rest validate */
@@ -194,10 +240,13 @@ int main(int argc, char **argv) {
         for (int t = 0; t < WINDOW; t++) X[w * WINDOW + t] = (float)((vals[w + t] - mean) / sd);
         Y[w] = (float)((vals[w + WINDOW] - mean) / sd);
     }
-    printf("sunspots %d-%d (%d years): %d windows of %d years; train %d (targets %d-%d), "
-           "validation %d (targets %d-%d)\n",
-           years[0], years[n - 1], n, nw, WINDOW, ntr, years[WINDOW], years[WINDOW + ntr - 1],
-           nva, years[WINDOW + ntr], years[n - 1]);
+    if (lead)
+        printf("sunspots %d-%d (%d years): %d windows of %d years; train %d (targets %d-%d), "
+               "validation %d (targets %d-%d)\n",
+               years[0], years[n - 1], n, nw, WINDOW, ntr, years[WINDOW], years[WINDOW + ntr - 1],
+               nva, years[WINDOW + ntr], years[n - 1]);
+    if (lead && size > 1)
+        printf("data-parallel: %d ranks, each on its shard of every batch of %d\n", size, BATCH);
 
     /* model: GRU(16) (tf-keras v1 defaults) + Dense(1), float32 */
     gru_layer_config lc;
@@ -228,13 +277,14 @@ int main(int argc, char **argv) {
     gru_optimizer *opt;
     TRY(gru_optimizer_create(&oc, GRU_F32, count, sizes, &opt));
     m.optimizer = opt;
+    if (size > 1) TRY(gru_mpi_attach(mpi, &m)); /* gradients summed over the ranks */
 
     gru_fit_config fc;
     TRY(gru_fit_config_init(&fc));
     fc.epochs = EPOCHS;
     fc.batch_size = BATCH;
     fc.seed = 7;
-    fc.progress = stdout;
+    fc.progress = lead ? stdout : NULL;
     fc.verbose = 2;
     gru_fit_data fd = {GRU_F32, (size_t)ntr, WINDOW, 1, X, Y, (size_t)nva, X + ntr * WINDOW, Y + ntr};
     size_t wsb;
@@ -244,9 +294,17 @@ int main(int argc, char **argv) {
     if (!ws || !m.workspace) return 1;
     TRY(gru_fit(&fc, &fd, gru_seq_model_step, gru_seq_model_eval, &m, ws, wsb, el, vl, NULL));
 
-    printf("\nlearning curve (mean squared error on normalised values):\n epoch   loss      val_loss\n");
-    for (int e = 0; e < EPOCHS; e++)
-        if (e < 5 || e % 5 == 4) printf(" %5d   %.5f   %.5f\n", e + 1, el[e], vl[e]);
+    if (lead) {
+        printf("\nlearning curve (mean squared error on normalised values):\n epoch   loss      "
+               "val_loss\n");
+        for (int e = 0; e < EPOCHS; e++)
+            if (e < 5 || e % 5 == 4) printf(" %5d   %.5f   %.5f\n", e + 1, el[e], vl[e]);
+    }
+    gru_mpi_stats ms;
+    if (size > 1 && gru_mpi_get_stats(mpi, &ms) == GRU_OK && lead)
+        printf("allreduce: %llu calls (one per step and per validation batch), %.1f kB sent "
+               "per rank, %.1f ms inside MPI_Allreduce on rank 0\n",
+               (unsigned long long)ms.calls, (double)ms.bytes / 1e3, ms.seconds * 1e3);
 
     /* one-step forecasts on the validation years, in sunspot units */
     static double truth[MAXN], fcst[MAXN];
@@ -267,45 +325,31 @@ int main(int argc, char **argv) {
             se_naive += dn * dn;
         }
     }
-    printf("\nvalidation %d-%d: RMSE %.2f sunspots, MAE %.2f (persistence baseline RMSE %.2f)\n",
-           vyears[0], vyears[nva - 1], sqrt(se / nva), ae / nva, sqrt(se_naive / nva));
+    if (lead)
+        printf("\nvalidation %d-%d: RMSE %.2f sunspots, MAE %.2f (persistence baseline RMSE "
+               "%.2f)\n", vyears[0], vyears[nva - 1], sqrt(se / nva), ae / nva,
+               sqrt(se_naive / nva));
 
     char path[1024];
-    snprintf(path, sizeof path, "%s/forecast.png", outdir);
-    if (plot(path, vyears, truth, fcst, nva)) {
-        fprintf(stderr, "writing %s failed\n", path);
-        return 1;
-    }
-    printf("wrote %s\n", path);
-
-    snprintf(path, sizeof path, "%s/sunspots_model.txt", outdir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s\n", path);
-        return 1;
-    }
     static float k[3 * UNITS], r[UNITS * 3 * UNITS], bvec[3 * UNITS], dk[UNITS], db[1];
     TRY(gru_cell_get_weights(gru_layer_cell(layer), GRU_F32, k, r, bvec));
     TRY(gru_dense_get_weights(head, GRU_F32, dk, db));
-    fprintf(f, "libgru-sunspots-demo 1\nwindow %d units %d mean %.17g std %.17g\n", WINDOW, UNITS,
-            mean, sd);
-    dump(f, "gru_kernel", k, 3 * UNITS);
-    dump(f, "gru_recurrent_kernel", r, UNITS * 3 * UNITS);
-    dump(f, "gru_bias", bvec, 3 * UNITS);
-    dump(f, "dense_kernel", dk, UNITS);
-    dump(f, "dense_bias", db, 1);
-    if (fclose(f) != 0) return 1;
-    printf("wrote %s\n", path);
+    /* the files are rank 0's (sunspots.grum below is written collectively) */
+    if (lead && write_files(outdir, vyears, truth, fcst, nva, k, r, bvec, dk, db, mean, sd))
+        return 1;
     snprintf(path, sizeof path, "%s/sunspots.grum", outdir);
-    if (save_grum(path, k, r, bvec, dk, db, mean, sd)) return 1;
-    printf("wrote %s (gru info / gru run read it; forecast for %d from the last %d years: "
-           "%.1f)\n", path, years[n - 1] + 1, WINDOW, next_year(layer, head, vals + n - WINDOW,
-                                                               mean, sd));
+    if (save_grum(mpi, path, k, r, bvec, dk, db, mean, sd)) return 1;
+    if (lead)
+        printf("wrote %s (gru info / gru run read it; forecast for %d from the last %d years: "
+               "%.1f)\n", path, years[n - 1] + 1, WINDOW,
+               next_year(layer, head, vals + n - WINDOW, mean, sd));
 
     free(ws);
     free(m.workspace);
     gru_optimizer_free(opt);
     gru_dense_free(head);
     gru_layer_free(layer);
+    gru_mpi_free(mpi);
+    gru_mpi_finalize();
     return 0;
 }

@@ -19,7 +19,8 @@ command -v cc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 # optional io/ dependencies (Keras .h5 / .keras / JSON readers)
 if command -v dpkg >/dev/null; then
-  for p in libhdf5-dev libzip-dev libcjson-dev pkg-config libprotobuf-c-dev protobuf-c-compiler; do
+  for p in libhdf5-dev libzip-dev libcjson-dev pkg-config libprotobuf-c-dev protobuf-c-compiler \
+           libopenmpi-dev openmpi-bin; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
 fi
@@ -122,6 +123,30 @@ passed=0 failed=0 status=0
 mkdir -p build
 run_suite release build/release -DCMAKE_BUILD_TYPE=Release
 run_variants build/release
+
+# Data-parallel training over MPI (mpi/): the MPI test program under mpirun
+# with 2 and 3 ranks (3: uneven and empty shards); skipped without Open MPI.
+if command -v mpirun >/dev/null && [ -x build/release/gru_mpi_tests ]; then
+  for np in 2 3; do
+    set +e
+    out=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 \
+          mpirun --oversubscribe -np $np build/release/gru_mpi_tests 2>&1)
+    rc=$?
+    set -e
+    printf '%s\n' "$out" | grep -E '^(FAIL|mpi:)' | tail -n 20 || true
+    summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1 || true)
+    echo "== mpi tests (mpirun -np $np): ${summary:-no summary line (rc $rc)}"
+    if [ -n "$summary" ]; then
+      passed=$((passed + $(echo "$summary" | awk '{print $1}')))
+      failed=$((failed + $(echo "$summary" | awk '{print $3}')))
+    else
+      failed=$((failed + 1))
+    fi
+    [ $rc -eq 0 ] || status=1
+  done
+else
+  echo "== mpi tests skipped: no mpirun or no build/release/gru_mpi_tests (apt-get install libopenmpi-dev openmpi-bin)"
+fi
 
 # AArch64: cross-compile with Debian's gcc-aarch64-linux-gnu and run the
 # suite under qemu-user (the neon variant). Skipped when either is missing.
