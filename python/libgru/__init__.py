@@ -12,6 +12,10 @@ layer's dtype are passed to C without a copy; outputs are fresh numpy arrays
 written by C. Errors from C raise ValueError (libgru.LibgruError) or TypeError
 (dtype) with the C message.
 
+Training: `Sequential([GRU(...), Dense(...)]).compile(optimizer, loss).fit(x, y, ...)`
+runs the C fit loop with the C optimizers (see _fit.py); `load`, `from_keras` and
+`to_keras` move models between files, tf-keras and libgru.
+
 Gradients (libgru's answer to Keras' GradientTape): every layer has
 `forward_train(...) -> (outputs, tape)` and `backward(tape, d_outputs, ...)`
 returning the gradients of sum(outputs * d_outputs) with respect to the
