@@ -35,7 +35,7 @@ static T *SUF(out_at)(const gru_layer *l, const gru_seq *in, T *out, size_t p, s
 /* Rows b0 .. b1-1 of the call, with row scratch `row`: the whole call on
  * one thread (0, B), or one thread's share of the rows (rows are
  * independent: no thread reads another's rows). */
-static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, void *row) {
+static void SUF(gru__layer_group)(const SUF(gru__run) *r, size_t b0, size_t b1, void *row) {
     const gru_layer *l = r->layer;
     const gru_cell *cell = l->cell;
     const gru_seq *in = r->in;
@@ -49,7 +49,8 @@ static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, v
      * at least one register block of rows): first the projections of the
      * chunk's valid (step, row) pairs, GRU__ROWS_MAX rows per kernel call
      * (each row sums as it would alone), then the chunk's recurrence, which
-     * reads them back while they are still cached. */
+     * reads them back while they are still cached. Every chunk reuses the
+     * start of the projection buffer, which so stays in cache. */
     const size_t nb = b1 - b0, step_bytes = nb * U3 * sizeof(T);
     size_t chunk = (size_t)192 * 1024 / step_bytes;
     if (chunk * nb < GRU__ROWS_MAX) chunk = (GRU__ROWS_MAX + nb - 1) / nb;
@@ -69,7 +70,7 @@ static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, v
                 const T *rm[3];
                 SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, ms[nq], rm);
                 xs[nq] = SUF(x_at)(l, in, t, b);
-                xgs[nq] = xproj + (p * B + b) * U3;
+                xgs[nq] = xproj + ((p - c0) * B + b) * U3;
                 if (++nq == GRU__ROWS_MAX) {
                     SUF(gru__input_rows)(cell, nq, xs, (const T *const(*)[3])ms, xgs, row);
                     nq = 0;
@@ -88,7 +89,7 @@ static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, v
                 const T *m[3];
                 SUF(gru__row_masks)(cell, B, b, r->dp, r->rdp, m, rrm[nrow]);
                 T *hb = state + b * U;
-                rxg[nrow] = xproj + (p * B + b) * U3;
+                rxg[nrow] = xproj + ((p - c0) * B + b) * U3;
                 rh[nrow] = hb;
                 rout[nrow] = hb;
                 rrec[nrow] = r->rec ? r->rec + (p * B + b) * GRU__REC_SLOTS * U : NULL;
@@ -121,6 +122,17 @@ static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, v
     if (!l->cfg.return_sequences)
         memcpy((T *)r->output + b0 * U, (masked ? prev : state) + b0 * U,
                (b1 - b0) * U * sizeof(T));
+}
+
+/* Rows are independent, so a large share runs in groups of rows, each over
+ * the whole sequence, small enough (~96 KB of projections per step, at
+ * least two register blocks) that a group's state and projections stay in
+ * L2 while the weights stream past. */
+static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, void *row) {
+    const size_t row_bytes = 3 * r->layer->cell->U * sizeof(T);
+    size_t g = (size_t)96 * 1024 / row_bytes / GRU__ROWS_MAX * GRU__ROWS_MAX;
+    if (g < 2 * GRU__ROWS_MAX) g = 2 * GRU__ROWS_MAX;
+    for (size_t a = b0; a < b1; a += g) SUF(gru__layer_group)(r, a, b1 - a < g ? b1 : a + g, row);
 }
 
 static void SUF(gru__layer_run)(const SUF(gru__run) *r) {
