@@ -3,9 +3,10 @@
 # bench/mpi_train_bench.c under mpirun with 1, 2 and 4 ranks, GRU + Dense,
 # float32, Adam, one global mini-batch per step split into shards. Prints
 # samples/s, the speed-up over one rank, the time per step inside
-# MPI_Allreduce and the bytes each rank sends per step; writes
-# $GRU_BUILD_DIR/mpi_bench.csv. More ranks than cores are oversubscribed
-# (the table says so). Each configuration runs REPEATS times and the best
+# MPI_Allreduce (and a bare reduction of the same buffer, the transport's
+# cost without waiting for slower ranks) and the bytes each rank sends per
+# step; writes $GRU_BUILD_DIR/mpi_bench.csv. More ranks than cores are
+# oversubscribed (the table says so). Each configuration runs REPEATS times and the best
 # run counts (on a shared machine the others are slowed by other work).
 #   bash bench/mpi_bench.sh [B:T:F:U ...]   (STEPS=10 timed steps, REPEATS=3)
 set -euo pipefail
@@ -23,7 +24,7 @@ if [ ! -x "$bdir/gru_mpi_bench" ] || ! command -v mpirun > /dev/null; then
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 csv=$bdir/mpi_bench.csv
-echo "ranks,B,T,F,U,params,bytes_per_step,step_ms,samples_per_s,allreduce_ms" > "$csv"
+echo "ranks,B,T,F,U,params,bytes_per_step,step_ms,samples_per_s,allreduce_ms,bare_ms" > "$csv"
 for rep in $(seq "$repeats"); do
   for np in 1 2 4; do
     # yield_when_idle: a rank waiting in MPI_Allreduce gives its core away
@@ -43,8 +44,8 @@ rows = sorted(best.values(), key=lambda r: (int(r["U"]), int(r["B"]), int(r["ran
 cores = int(sys.argv[2])
 base = {}
 print("data-parallel training step (GRU + Dense, float32, Adam), %d cores" % cores)
-print("%-14s %8s %6s %11s %8s %9s %12s %7s %12s" % ("B:T:F:U", "params", "ranks", "samples/s",
-      "speed-up", "step ms", "allreduce ms", "share", "bytes/step"))
+print("%-14s %8s %6s %11s %8s %9s %12s %7s %8s %12s" % ("B:T:F:U", "params", "ranks",
+      "samples/s", "speed-up", "step ms", "allreduce ms", "share", "bare ms", "bytes/step"))
 for r in rows:
     k = (r["B"], r["T"], r["F"], r["U"])
     sps = float(r["samples_per_s"])
@@ -52,7 +53,7 @@ for r in rows:
         base[k] = sps
     n = int(r["ranks"])
     step, ar = float(r["step_ms"]), float(r["allreduce_ms"])
-    print("%-14s %8s %6s %11.1f %7.2fx %9.2f %12.3f %6.1f%% %12s%s" % (
+    print("%-14s %8s %6s %11.1f %7.2fx %9.2f %12.3f %6.1f%% %8.3f %12s%s" % (
         ":".join(k), r["params"], r["ranks"], sps, sps / base[k], step, ar, 100 * ar / step,
-        r["bytes_per_step"], "  (oversubscribed)" if n > cores else ""))
+        float(r["bare_ms"]), r["bytes_per_step"], "  (oversubscribed)" if n > cores else ""))
 PY

@@ -6,11 +6,13 @@
  *     mpirun -np 2 build/release/gru_mpi_bench [steps] [B:T:F:U ...]
  *
  * Rank 0 prints one CSV line per shape:
- *   ranks,B,T,F,U,params,bytes_per_step,step_ms,samples_per_s,allreduce_ms
+ *   ranks,B,T,F,U,params,bytes_per_step,step_ms,samples_per_s,allreduce_ms,bare_ms
  * step_ms is the wall time of one global step (the slowest rank: a barrier
  * closes the timed loop), allreduce_ms the time per step rank 0 spent inside
  * MPI_Allreduce (waiting for the other ranks included), bytes_per_step what
- * each rank sends into the reduction per step (the fused gradient buffer). */
+ * each rank sends into the reduction per step (the fused gradient buffer),
+ * bare_ms the median of 20 reductions of that buffer alone, each after a
+ * barrier (the transport's cost, without waiting for slower ranks). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +78,23 @@ static int run_shape(gru_mpi *mpi, int rank, int size, int steps, long B, long T
     const double dt = now_s() - t0;
     gru_mpi_stats st;
     TRY(gru_mpi_get_stats(mpi, &st));
+    const size_t nbuf = st.calls ? (size_t)(st.bytes / st.calls) / sizeof(float) : 0;
+    float *buf = calloc(nbuf + 1, sizeof *buf);
+    gru_grad_reducer red;
+    TRY(gru_mpi_reducer(mpi, &red));
+    double bare[20];
+    for (int i = 0; i < 20 && buf; i++) {
+        TRY(gru_mpi_barrier(mpi));
+        const double b0 = now_s();
+        TRY(red.reduce(red.user, GRU_F32, buf, nbuf));
+        bare[i] = now_s() - b0;
+    }
+    qsort(bare, 20, sizeof bare[0], cmp_d);
+    free(buf);
     if (rank == 0)
-        printf("%d,%ld,%ld,%ld,%ld,%zu,%llu,%.4f,%.1f,%.4f\n", size, B, T, F, U, np,
+        printf("%d,%ld,%ld,%ld,%ld,%zu,%llu,%.4f,%.1f,%.4f,%.4f\n", size, B, T, F, U, np,
                (unsigned long long)(st.calls ? st.bytes / st.calls : 0), dt * 1e3 / steps,
-               (double)B * steps / dt, st.seconds * 1e3 / steps);
+               (double)B * steps / dt, st.seconds * 1e3 / steps, bare[10] * 1e3);
     fflush(stdout);
     free(x);
     free(y);
