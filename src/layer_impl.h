@@ -10,6 +10,13 @@
  * The previous output starts at zeros. Outputs are written in processing
  * order, as Keras returns them. */
 
+#ifndef GRU__CHUNK_KB
+#define GRU__CHUNK_KB 192
+#endif
+#ifndef GRU__GROUP_KB
+#define GRU__GROUP_KB 96
+#endif
+
 typedef struct SUF(gru__run) {
     const gru_layer *layer;
     const gru_seq *in;
@@ -52,7 +59,7 @@ static void SUF(gru__layer_group)(const SUF(gru__run) *r, size_t b0, size_t b1, 
      * reads them back while they are still cached. Every chunk reuses the
      * start of the projection buffer, which so stays in cache. */
     const size_t nb = b1 - b0, step_bytes = nb * U3 * sizeof(T);
-    size_t chunk = (size_t)192 * 1024 / step_bytes;
+    size_t chunk = (size_t)GRU__CHUNK_KB * 1024 / step_bytes;
     if (chunk * nb < GRU__ROWS_MAX) chunk = (GRU__ROWS_MAX + nb - 1) / nb;
     if (chunk < 1) chunk = 1;
     if (masked) memset(prev + b0 * U, 0, nb * U * sizeof(T));
@@ -130,7 +137,7 @@ static void SUF(gru__layer_group)(const SUF(gru__run) *r, size_t b0, size_t b1, 
  * L2 while the weights stream past. */
 static void SUF(gru__layer_rows)(const SUF(gru__run) *r, size_t b0, size_t b1, void *row) {
     const size_t row_bytes = 3 * r->layer->cell->U * sizeof(T);
-    size_t g = (size_t)96 * 1024 / row_bytes / GRU__ROWS_MAX * GRU__ROWS_MAX;
+    size_t g = (size_t)GRU__GROUP_KB * 1024 / row_bytes / GRU__ROWS_MAX * GRU__ROWS_MAX;
     if (g < 2 * GRU__ROWS_MAX) g = 2 * GRU__ROWS_MAX;
     for (size_t a = b0; a < b1; a += g) SUF(gru__layer_group)(r, a, b1 - a < g ? b1 : a + g, row);
 }

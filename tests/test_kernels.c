@@ -216,5 +216,6 @@ void tests_kernels(void) {
     TR_RUN(kernels_variants);
     TR_RUN(kernels_cell_match_scalar);
     TR_RUN(kernels_layer_match_scalar);
+    TR_RUN(kernels_layer_groups_bitwise);
     TR_RUN(kernels_cell_backward_match_scalar);
 }
