@@ -170,6 +170,39 @@ TEST(kernels_layer_match_scalar) {
     }
 }
 
+/* A batch large enough that the layer runs it in row groups and step
+ * chunks (layer_impl.h) gives each row the bits it gets alone, with masks,
+ * in every variant. */
+TEST(kernels_layer_groups_bitwise) {
+    gru_rng r;
+    gru_rng_seed(&r, 13);
+    enum { B = 37, T = 5 };
+    for (int dt = 0; dt < 2; dt++) {
+        gru_layer_config lc;
+        gru_layer_config_init(&lc, 260, 9);
+        lc.cell.dtype = dt ? GRU_F64 : GRU_F32;
+        lc.cell.reset_after = dt == 0;
+        lc.return_sequences = true;
+        const size_t U = 260, F = 9, es = gru_dtype_size(lc.cell.dtype);
+        char *x = malloc(B * T * F * es), *all = malloc(B * T * U * es), *one = malloc(T * U * es);
+        fill(lc.cell.dtype, x, B * T * F, &r);
+        int64_t lengths[B];
+        for (int b = 0; b < B; b++) lengths[b] = 1 + b % T;
+        for (size_t v = 0; gru_kernel_variant(v); v++) {
+            gru_seq in = {B, T, x, NULL, lengths};
+            CHECK(run_layer(&lc, gru_kernel_variant(v), &in, GRU_TRAINING_FALSE, all));
+            for (int b = 0; b < B; b += 6) {
+                gru_seq in1 = {1, T, x + (size_t)b * T * F * es, NULL, lengths + b};
+                CHECK(run_layer(&lc, gru_kernel_variant(v), &in1, GRU_TRAINING_FALSE, one));
+                CHECK_MSG(memcmp(one, all + (size_t)b * T * U * es, T * U * es) == 0,
+                          "%s: row %d alone differs from the batch of %d (%s)",
+                          gru_kernel_variant(v), b, B, dt ? "f64" : "f32");
+            }
+        }
+        free(x), free(all), free(one);
+    }
+}
+
 /* The backward pass reads the forward record the fused step writes. */
 TEST(kernels_cell_backward_match_scalar) {
     gru_rng r;
