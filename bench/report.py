@@ -50,6 +50,8 @@ def load_machine(path):
 
 def family(peer):
     """Column a peer goes in: libgru, onednn, onnxruntime, torch, tf-keras."""
+    if peer.startswith("libgru-t"):
+        return "libgru-mt"  # libgru on a pool of threads (gru_bench -t N)
     for f in ("libgru", "onednn", "onnxruntime", "torch", "tf-keras"):
         if peer.startswith(f):
             return f
@@ -93,7 +95,9 @@ def main():
             r[k] = int(r[k])
         for k in ("wall_ns", "cpu_ns"):
             r[k] = float(r[k])
-        r["ns_per_step"] = r["cpu_ns" if clock == "cpu" else "wall_ns"]
+        # threaded runs: wall time (process CPU time adds up the threads)
+        mt = r["peer"].startswith("libgru-t")
+        r["ns_per_step"] = r["cpu_ns" if clock == "cpu" and not mt else "wall_ns"]
         r["gflops"] = round(r["B"] * 2.0 * 3 * r["U"] * (r["F"] + r["U"]) / r["ns_per_step"], 3)
         rb, lv, rl, bound, lv_all, rl_all = roofline(machine, r["variant"], r["B"], r["T"],
                                                       r["F"], r["U"])
@@ -132,31 +136,36 @@ def main():
         print("\nbatch 1, T = %d, F = U, float32, one thread: ns per step (lower is better)" % T)
         print("v1 = reset_after False (libgru: hard_sigmoid; oneDNN gru, ORT lbr 0, Keras v1)\n"
               "reset_after = True (sigmoid; oneDNN lbr_gru, ORT lbr 1, PyTorch, Keras)")
-        hdr = "%-11s %4s %9s %9s %9s %9s %9s %9s %7s %9s %5s %6s" % (
+        hdr = "%-11s %4s %9s %9s %9s %9s %9s %9s %7s %9s %5s %6s %9s %8s" % (
             "variant", "U", "libgru", "oneDNN", "ORT", "PyTorch", "TF-Keras", "best peer",
-            "ratio", "roofline", "bound", "%roof")
+            "ratio", "roofline", "bound", "%roof", "libgru 2T", "best/2T")
         print(hdr)
         for v in variants:
             for U in [u for u in Us if any((f, v, 1, u) in by for f in ("libgru",) + FAMILIES)]:
                 ours = by.get(("libgru", v, 1, U))
                 peer_ns = [by[(f, v, 1, U)]["ns_per_step"] for f in FAMILIES if (f, v, 1, U) in by]
                 best = min(peer_ns) if peer_ns else None
-                print("%-11s %4d %9s %9s %9s %9s %9s %9s %7s %9s %5s %6s" % (
+                mt = by.get(("libgru-mt", v, 1, U))
+                print("%-11s %4d %9s %9s %9s %9s %9s %9s %7s %9s %5s %6s %9s %8s" % (
                     v, U, cell(("libgru", v, 1, U), "ns_per_step", "%.0f"),
                     *(cell((f, v, 1, U), "ns_per_step", "%.0f") for f in FAMILIES),
                     "%.0f" % best if best else "-",
                     "%.2fx" % (ours["ns_per_step"] / best) if ours and best else "-",
                     cell(("libgru", v, 1, U), "roofline_ns", "%.0f"),
                     cell(("libgru", v, 1, U), "bound", "%s"),
-                    cell(("libgru", v, 1, U), "pct_roofline", "%.1f")))
+                    cell(("libgru", v, 1, U), "pct_roofline", "%.1f"),
+                    cell(("libgru-mt", v, 1, U), "ns_per_step", "%.0f"),
+                    "%.2fx" % (best / mt["ns_per_step"]) if mt and best else "-"))
         print("ratio = libgru / best peer (below 1: libgru is faster); roofline = max(FLOPs / FMA"
               " peak, recurrent weight bytes / bandwidth of the level they fit in (+ input kernel"
-              " / T)); bound = which term wins; %roof = roofline / libgru time")
+              " / T)); bound = which term wins; %roof = roofline / libgru time; libgru 2T ="
+              " two threads (wall time), best/2T = how many times faster than the best"
+              " single-thread peer")
     for B in [b for b in Bs if b > 1]:
         print("\nbatch %d, T = %d: GFLOP/s (higher is better; FLOPs = B*T*2*3U*(F+U))" % (B, T))
-        print("%-11s %4s %8s %8s %8s %8s %8s %8s %7s %9s %5s %6s" % (
+        print("%-11s %4s %8s %8s %8s %8s %8s %8s %7s %9s %5s %6s %9s %7s" % (
             "variant", "U", "libgru", "oneDNN", "ORT", "PyTorch", "TF-Keras", "best peer",
-            "ratio", "roofline", "bound", "%roof"))
+            "ratio", "roofline", "bound", "%roof", "libgru 2T", "2T/1T"))
         for v in variants:
             for U in [u for u in Us if any((f, v, B, u) in by for f in ("libgru",) + FAMILIES)]:
                 ours = by.get(("libgru", v, B, U))
@@ -165,14 +174,18 @@ def main():
                 rl = "-"
                 if ours:
                     rl = "%.1f" % (ours["gflops"] * ours["ns_per_step"] / ours["roofline_ns"])
-                print("%-11s %4d %8s %8s %8s %8s %8s %8s %7s %9s %5s %6s" % (
+                mt = by.get(("libgru-mt", v, B, U))
+                print("%-11s %4d %8s %8s %8s %8s %8s %8s %7s %9s %5s %6s %9s %7s" % (
                     v, U, cell(("libgru", v, B, U), "gflops", "%.1f"),
                     *(cell((f, v, B, U), "gflops", "%.1f") for f in FAMILIES),
                     "%.1f" % best if best else "-",
                     "%.2fx" % (ours["gflops"] / best) if ours and best else "-", rl,
                     cell(("libgru", v, B, U), "bound", "%s"),
-                    cell(("libgru", v, B, U), "pct_roofline", "%.1f")))
-        print("ratio = libgru / best peer GFLOP/s (above 1: libgru is faster); roofline in GFLOP/s")
+                    cell(("libgru", v, B, U), "pct_roofline", "%.1f"),
+                    cell(("libgru-mt", v, B, U), "gflops", "%.1f"),
+                    "%.2fx" % (mt["gflops"] / ours["gflops"]) if mt and ours else "-"))
+        print("ratio = libgru / best peer GFLOP/s (above 1: libgru is faster); roofline in GFLOP/s;"
+              " libgru 2T = two threads (wall time), 2T/1T its speed-up")
     print("\nwrote %s" % out_csv)
 
     try:

@@ -6,7 +6,8 @@
 # ONNX Runtime (linear_before_reset 0 and 1), PyTorch (nn.GRU) and TF/Keras
 # (tf.compat.v1.keras.layers.GRU in a tf.function). Measures the machine's
 # roofline (FMA peak, L1/L2/L3/DRAM read bandwidth), prints the tables and
-# writes build/bench.csv and build/bench.png.
+# writes build/bench.csv and build/bench.png. libgru also runs on two threads
+# (a pool of 2, wall time) when the machine has two cores.
 #   bash bench/run.sh [B:T:F:U ...]
 # GRU_BENCH_BUDGET: seconds per measurement (default 0.5); GRU_BENCH_CLOCK:
 # cpu (default: process CPU time, steadier on a shared machine) or wall;
@@ -35,6 +36,10 @@ echo "== roofline" >&2
 "$bdir/gru_roofline" > build/roofline.csv
 echo "== libgru" >&2
 "$bdir/gru_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2
+if [ "$(nproc)" -ge 2 ]; then
+  echo "== libgru, two threads (gru_threadpool_create(2): wall time)" >&2
+  "$bdir/gru_bench" -t 2 "$budget" "${shapes[@]}" | tee -a "$raw" >&2
+fi
 if [ -x "$bdir/gru_onednn_bench" ]; then
   echo "== oneDNN" >&2
   "$bdir/gru_onednn_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2 || echo "(oneDNN failed)" >&2
