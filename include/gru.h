@@ -1032,10 +1032,14 @@ GRU_API gru_status gru_cell_set_dropout_stream(gru_cell *cell, uint64_t stream);
  *     gru_mpi_save_model(mpi, saved, "model.grum");  // rank 0 writes
  *     gru_mpi_free(mpi);  gru_mpi_finalize();
  *
- * Each step sends one buffer of (parameters + 2) elements of the model's
- * dtype through one MPI_Allreduce. A gru_mpi handle must be used by one
- * thread at a time, and its collective calls made in the same order on
- * every rank of its communicator. */
+ * Each step sends one buffer through one MPI_Allreduce: the gradients of
+ * all weight tensors (each padded to a multiple of 64 bytes) and 2
+ * elements, in the model's dtype (about 4 bytes per parameter in float32);
+ * each eval call sends 2 elements. The sum runs in the dtype in the MPI
+ * library's order, which gives the same bits on every rank (Open MPI does;
+ * tests/mpi checks it). A gru_mpi handle must be used by one thread at a
+ * time, and its collective calls made in the same order on every rank of
+ * its communicator. */
 typedef struct gru_mpi gru_mpi;
 struct gru_model; /* below */
 /* Counters of the reductions made through a handle's reducer. */
