@@ -158,7 +158,7 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/
     -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY \
     -DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY -DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY \
     -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER -DGRU_WITH_HDF5=OFF -DGRU_WITH_ZIP=OFF \
-    -DGRU_WITH_JSON=OFF -DGRU_BUILD_EXAMPLES=OFF -DGRU_BUILD_BENCH=OFF \
+    -DGRU_WITH_JSON=OFF -DGRU_WITH_MPI=OFF -DGRU_BUILD_EXAMPLES=OFF -DGRU_BUILD_BENCH=OFF \
     > "$adir.cmake.log" 2>&1 || { cat "$adir.cmake.log"; exit 1; }
   cmake --build "$adir" -j "$jobs" > "$adir.build.log" 2>&1 || { cat "$adir.build.log"; exit 1; }
   echo "== test (aarch64 under qemu-user, default variant)"
