@@ -195,12 +195,47 @@ gru_status gru_layer_forward_train(gru_layer *l, gru_dtype dtype, const gru_seq 
     return GRU_OK;
 }
 
-/* Backward workspace: d state (B,U), carried output gradient (B,U), the
- * incoming dh of a row (U) and the backward row scratch. */
+/* Backward workspace (offsets in bytes): d state (B,U), carried output
+ * gradient (B,U); for the row-by-row path (the scalar variant) the incoming
+ * dh of a row (U), d h out (U) and the backward row scratch; for the
+ * batched path (bptt_impl.h) the transposed weights R^T (3U, ldu) and W^T
+ * (3U, ldf), the pre-activation gradients of a step's rows (B, 3U or 4U),
+ * two (B, max(U,F)) scratch blocks (products, masked rows), four row
+ * temporaries (U each), four row-pointer arrays and the valid rows (B
+ * each). The same size for every variant. */
+typedef struct bwd_plan {
+    size_t dstate, dcarry, dh, dprev, bws;
+    size_t rt, wt, dp, tmp, am, rowt, ptr, vrow, total;
+    size_t ldu, ldf;
+} bwd_plan;
+
+static void bwd_layout(const gru_layer *l, size_t B, bwd_plan *p) {
+    const size_t U = l->cell->U, F = l->cell->F, es = l->cell->elem, mx = U > F ? U : F;
+    size_t off = 0;
+#define GRU__TAKE(field, bytes) (p->field = off, off += gru__align64(bytes))
+    GRU__TAKE(dstate, B * U * es);
+    GRU__TAKE(dcarry, B * U * es);
+    GRU__TAKE(dh, U * es);
+    GRU__TAKE(dprev, U * es);
+    GRU__TAKE(bws, gru__bwd_row_scratch_bytes(F, U, es));
+    p->ldu = gru__align64(U * es) / es;
+    p->ldf = gru__align64(F * es) / es;
+    GRU__TAKE(rt, 3 * U * p->ldu * es);
+    GRU__TAKE(wt, 3 * U * p->ldf * es);
+    GRU__TAKE(dp, B * 4 * U * es);
+    GRU__TAKE(tmp, B * mx * es);
+    GRU__TAKE(am, B * mx * es);
+    GRU__TAKE(rowt, 4 * U * es);
+    GRU__TAKE(ptr, 4 * B * sizeof(void *));
+    GRU__TAKE(vrow, B * sizeof(size_t));
+#undef GRU__TAKE
+    p->total = off;
+}
+
 static size_t bwd_ws_bytes(const gru_layer *l, size_t B) {
-    const size_t U = l->cell->U, F = l->cell->F, es = l->cell->elem;
-    return 2 * gru__align64(B * U * es) + 2 * gru__align64(U * es) +
-           gru__bwd_row_scratch_bytes(F, U, es);
+    bwd_plan p;
+    bwd_layout(l, B, &p);
+    return p.total;
 }
 
 gru_status gru_layer_backward_workspace_size(const gru_layer *l, int64_t batch, int64_t steps,
@@ -210,7 +245,8 @@ gru_status gru_layer_backward_workspace_size(const gru_layer *l, int64_t batch, 
     if (s) return s;
     char *msg = ((gru_layer *)l)->msg;
     if ((s = gru__size_args(msg, bytes, batch, steps, fn))) return s;
-    if ((uint64_t)batch > SIZE_MAX / (4 * l->cell->U * l->cell->elem + 1))
+    const size_t U = l->cell->U, F = l->cell->F, mx = U > F ? U : F; /* rows of (B, .) */
+    if ((uint64_t)batch > SIZE_MAX / (16 * (U + mx) * l->cell->elem + 128))
         return gru__fail(GRU_E_OVERFLOW, msg, "%s: batch %lld overflows size_t", fn, (long long)batch);
     *bytes = bwd_ws_bytes(l, (size_t)batch);
     return GRU_OK;
@@ -218,14 +254,18 @@ gru_status gru_layer_backward_workspace_size(const gru_layer *l, int64_t batch, 
 
 #define T float
 #define SUF(n) n##_f32
+#define GRU__DT GRU_F32
 #include "bptt_impl.h"
 #undef T
 #undef SUF
+#undef GRU__DT
 #define T double
 #define SUF(n) n##_f64
+#define GRU__DT GRU_F64
 #include "bptt_impl.h"
 #undef T
 #undef SUF
+#undef GRU__DT
 
 gru_status gru_layer_backward(gru_layer *l, gru_dtype dtype, const gru_seq *in, const void *tape,
                               const void *d_output, const void *d_state, void *d_x,
@@ -253,15 +293,17 @@ gru_status gru_layer_backward(gru_layer *l, gru_dtype dtype, const gru_seq *in, 
         return s;
     tape_plan p;
     tape_layout(l, in->batch, in->steps, &p);
+    bwd_plan bp;
+    bwd_layout(l, (size_t)in->batch, &bp);
     const char *t = tape;
     const void *dp = hdr->has_dp ? t + p.dp : NULL, *rdp = hdr->has_rdp ? t + p.rdp : NULL;
     if (dtype == GRU_F32) {
         gru__bptt_f32 b = {l, in, t + p.rec, dp, rdp, d_output, d_state, d_x, d_initial_state,
-                           grads, workspace};
+                           grads, workspace, &bp};
         s = gru__layer_bptt_f32(&b);
     } else {
         gru__bptt_f64 b = {l, in, t + p.rec, dp, rdp, d_output, d_state, d_x, d_initial_state,
-                           grads, workspace};
+                           grads, workspace, &bp};
         s = gru__layer_bptt_f64(&b);
     }
     if (s) return gru__fail_prefixed(s, msg, fn);

@@ -99,6 +99,23 @@ typedef struct gru_kernels {
      * activations are libm's). */
     void (*gates_f32)(int stage, const gru__gates_f32 *g);
     void (*gates_f64)(int stage, const gru__gates_f64 *g);
+    /* The backward pass's products (bwd_tmpl.h; NULL in the scalar variant,
+     * whose BPTT runs row by row). Each output element is a chain of fused
+     * multiply-adds in T, terms in increasing order, from its start value, so
+     * every variant gives the same bits and a row's result does not depend
+     * on the other rows.
+     * bw_gemm: for m < M, n < N:
+     *   out[m][n] = (accumulate ? out[m][n] : 0) + sum_{k<K} a[m*lda + k] * b[k*ldb + n]
+     * bw_outer (a rank-M update of a gradient block):
+     *   g[k*ldg + n] += sum_{m<M} x[m][k] * d[m*ldd + n],  k < K, n < N */
+    void (*bw_gemm_f32)(size_t M, size_t K, size_t N, const float *a, size_t lda,
+                        const float *b, size_t ldb, float *const *out, int accumulate);
+    void (*bw_gemm_f64)(size_t M, size_t K, size_t N, const double *a, size_t lda,
+                        const double *b, size_t ldb, double *const *out, int accumulate);
+    void (*bw_outer_f32)(size_t M, size_t K, size_t N, const float *const *x, const float *d,
+                         size_t ldd, float *g, size_t ldg);
+    void (*bw_outer_f64)(size_t M, size_t K, size_t N, const double *const *x, const double *d,
+                         size_t ldd, double *g, size_t ldg);
 } gru_kernels;
 
 /* The scalar vector-matrix products (vecmat_impl.h); every variant uses

@@ -76,6 +76,7 @@
 
 #include "act_tmpl.h"
 #include "gates_tmpl.h"
+#include "bwd_impl.h"
 
 #define GRU__CAT2(a, b) a##b
 #define GRU__CAT(a, b) GRU__CAT2(a, b)
@@ -92,4 +93,8 @@ const gru_kernels GRU__CAT(gru__kernels_, GRU__ISA_TAG) = {
     GRU__ISA(act_f32),
     GRU__ISA(gates_f32),
     NULL,
+    GRU__ISA(bw_gemm_f32),
+    GRU__ISA(bw_gemm_f64),
+    GRU__ISA(bw_outer_f32),
+    GRU__ISA(bw_outer_f64),
 };

@@ -15,4 +15,5 @@
 
 const gru_kernels gru__kernels_scalar = {
     "scalar", gru__vecmat_f32_scalar, gru__vecmat_f64_scalar, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, /* bw_*: BPTT row by row */
 };

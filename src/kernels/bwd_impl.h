@@ -1,0 +1,58 @@
+/* The backward pass's matrix kernels (kernels.h: bw_gemm, bw_outer), written
+ * once in bwd_tmpl.h and included here for float and double by
+ * panel_impl.h, so every packed variant (avx2, avx512, neon, generic) gets
+ * them from one source; the scalar variant has none (its BPTT runs row by
+ * row, backward_impl.h, the reference).
+ *
+ * Error bound: each output is a chain of fused multiply-adds in T from its
+ * start value (0, the output, or the gradient already there), so
+ * |err| <= gamma_n * (|start| + sum |a_i b_i|), gamma_n ~ n * 2^-p (p = 24
+ * for float, 53 for double), n the number of terms: K for bw_gemm (3U or
+ * fewer), M for bw_outer (the rows of one time step). */
+#include <math.h>
+
+#define GRU__BW_RB 4 /* rows per register block: 4 x 2 vectors = 8 sums */
+
+#define T float
+#define V gru__vf
+#define VN VF_N
+#define VZERO VF_ZERO
+#define VLOAD VF_LOAD
+#define VSTORE VF_STORE
+#define VSET1 VF_SET1
+#define VFMA VF_FMA
+#define SFMA fmaf
+#define TSUF(n) GRU__ISA(n##_f32)
+#include "bwd_tmpl.h"
+#undef T
+#undef V
+#undef VN
+#undef VZERO
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VFMA
+#undef SFMA
+#undef TSUF
+
+#define T double
+#define V gru__vd
+#define VN VD_N
+#define VZERO VD_ZERO
+#define VLOAD VD_LOAD
+#define VSTORE VD_STORE
+#define VSET1 VD_SET1
+#define VFMA VD_FMA
+#define SFMA fma
+#define TSUF(n) GRU__ISA(n##_f64)
+#include "bwd_tmpl.h"
+#undef T
+#undef V
+#undef VN
+#undef VZERO
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VFMA
+#undef SFMA
+#undef TSUF
