@@ -80,6 +80,112 @@ static gru_status SUF(gru__layer_bptt_rows)(const SUF(gru__bptt) *a) {
 #define GRU__BW_GEMM(kn) ((kn)->SUF(bw_gemm))
 #define GRU__BW_OUTER(kn) ((kn)->SUF(bw_outer))
 
+/* gru_activation_grad of one row, with the common built-ins inline (the
+ * expressions of activations_impl.h, so the same bits). dx may equal dy. */
+static gru_status SUF(gru__bw_act_grad)(const gru_activation *act, size_t n,
+                                        const T *restrict x, const T *restrict y, const T *dy,
+                                        T *dx) {
+    switch (act->kind) {
+    case GRU_ACT_LINEAR:
+        if (dx != dy) memcpy(dx, dy, n * sizeof(T));
+        return GRU_OK;
+    case GRU_ACT_TANH:
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+        return GRU_OK;
+    case GRU_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+        return GRU_OK;
+    case GRU_ACT_HARD_SIGMOID: /* 0.2 where 0 <= 0.2x + 0.5 <= 1 */
+        for (size_t i = 0; i < n; i++) {
+            const T t = x[i] * (T)0.2 + (T)0.5;
+            dx[i] = (t <= 1 && t >= 0) ? dy[i] * (T)0.2 : 0;
+        }
+        return GRU_OK;
+    case GRU_ACT_HARD_SIGMOID_K3: /* 1/6 where 0 < x + 3 < 6 */
+        for (size_t i = 0; i < n; i++) {
+            const T u = x[i] + 3;
+            dx[i] = (u > 0 && u < 6) ? dy[i] / 6 : 0;
+        }
+        return GRU_OK;
+    default: return gru_activation_grad(act, GRU__DT, 1, n, x, y, dy, dx);
+    }
+}
+
+/* The first half of backward_impl.h for one row: g = ds + dc (+ go), the
+ * gradient reaching h'; dz = g ⊙ (h − hh), dhh = g ⊙ (1 − z), and ds
+ * becomes g ⊙ z (h's direct share); dc is zeroed. */
+static void SUF(gru__bw_split)(size_t U, T *restrict ds, T *restrict dc, const T *restrict go,
+                               const T *restrict h, const T *restrict z, const T *restrict hh,
+                               T *restrict dz, T *restrict dhh) {
+    if (go)
+        for (size_t j = 0; j < U; j++) {
+            const T g = ds[j] + dc[j] + go[j];
+            dz[j] = g * (h[j] - hh[j]);
+            dhh[j] = g * ((T)1 - z[j]);
+            ds[j] = g * z[j];
+            dc[j] = 0;
+        }
+    else
+        for (size_t j = 0; j < U; j++) {
+            const T g = ds[j] + dc[j];
+            dz[j] = g * (h[j] - hh[j]);
+            dhh[j] = g * ((T)1 - z[j]);
+            ds[j] = g * z[j];
+            dc[j] = 0;
+        }
+}
+
+/* Small element-wise loops, restrict-qualified so that they vectorise. */
+static void SUF(gru__bw_add)(size_t n, const T *restrict a, T *restrict y) { /* y += a */
+    for (size_t j = 0; j < n; j++) y[j] += a[j];
+}
+static void SUF(gru__bw_mul)(size_t n, const T *restrict a, const T *restrict b,
+                             T *restrict y) { /* y = a ⊙ b */
+    for (size_t j = 0; j < n; j++) y[j] = a[j] * b[j];
+}
+static void SUF(gru__bw_addmul)(size_t n, const T *restrict a, const T *restrict b,
+                                T *restrict y) { /* y += a ⊙ b */
+    for (size_t j = 0; j < n; j++) y[j] += a[j] * b[j];
+}
+/* reset_after: dr = dph ⊙ a, d a = dph ⊙ r */
+static void SUF(gru__bw_ra)(size_t n, const T *restrict dph, const T *restrict a,
+                            const T *restrict r, T *restrict dr, T *restrict da) {
+    for (size_t j = 0; j < n; j++) {
+        dr[j] = dph[j] * a[j];
+        da[j] = dph[j] * r[j];
+    }
+}
+/* Without reset_after, from dq = d(r ⊙ hs2) (hs2 = h ⊙ rm2, or h):
+ * dr = dq ⊙ hs2, ds += (dq ⊙ r) ⊙ rm2, and q = r ⊙ hs2 for dR_h. */
+static void SUF(gru__bw_q)(size_t n, const T *restrict dq, const T *restrict h,
+                           const T *restrict rm2, const T *restrict r, T *restrict dr,
+                           T *restrict ds, T *restrict q) {
+    if (rm2)
+        for (size_t j = 0; j < n; j++) {
+            const T hs2 = h[j] * rm2[j];
+            dr[j] = dq[j] * hs2;
+            ds[j] += dq[j] * r[j] * rm2[j];
+            q[j] = r[j] * hs2;
+        }
+    else
+        for (size_t j = 0; j < n; j++) {
+            dr[j] = dq[j] * h[j];
+            ds[j] += dq[j] * r[j];
+            q[j] = r[j] * h[j];
+        }
+}
+
+/* Ask for n elements from p into the cache (a hint; nothing without GCC's
+ * or Clang's builtin). */
+static void SUF(gru__bw_prefetch)(const T *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    const char *c = (const char *)p;
+    for (size_t i = 0; i < n * sizeof(T); i += 64) __builtin_prefetch(c + i, 0, 2);
+#else
+    (void)p, (void)n;
+#endif
+}
+
 /* rows[i] = base + i * ld, i < n */
 static void SUF(gru__rows)(size_t n, T *base, size_t ld, T **rows) {
     for (size_t i = 0; i < n; i++) rows[i] = base + i * ld;
@@ -162,33 +268,26 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
             const T *rc = rec + (pp * B + b) * GRU__REC_SLOTS * U;
             const T *h = rc + GRU__REC_H * U, *z = rc + GRU__REC_Z * U, *r = rc + GRU__REC_R * U;
             const T *hh = rc + GRU__REC_HH * U;
-            T *ds = dstate + b * U, *dc = dcarry + b * U, *di = dp + i * ld4;
-            for (size_t j = 0; j < U; j++) {
-                const T g = ds[j] + dc[j] + (go ? go[j] : (T)0);
-                dz[j] = g * (h[j] - hh[j]);
-                dhh[j] = g * ((T)1 - z[j]);
-                ds[j] = g * z[j];
-            }
-            memset(dc, 0, U * sizeof(T));
-            s = gru_activation_grad(&c->activation, GRU__DT, 1, U, rc + GRU__REC_PH * U, hh, dhh,
-                                    di + offH);
+            T *ds = dstate + b * U, *di = dp + i * ld4;
+            SUF(gru__bw_split)(U, ds, dcarry + b * U, go, h, z, hh, dz, dhh);
+            s = SUF(gru__bw_act_grad)(&c->activation, U, rc + GRU__REC_PH * U, hh, dhh, di + offH);
             if (!s)
-                s = gru_activation_grad(&c->recurrent_activation, GRU__DT, 1, U,
-                                        rc + GRU__REC_PZ * U, z, dz, di);
+                s = SUF(gru__bw_act_grad)(&c->recurrent_activation, U, rc + GRU__REC_PZ * U, z, dz,
+                                          di);
             if (s) return s;
             if (ra) {
-                const T *ah = rc + GRU__REC_AH * U, *dph = di + offH;
-                for (size_t j = 0; j < U; j++) {
-                    dr[j] = dph[j] * ah[j];
-                    di[offA + j] = dph[j] * r[j];
-                }
-                s = gru_activation_grad(&c->recurrent_activation, GRU__DT, 1, U,
-                                        rc + GRU__REC_PR * U, r, dr, di + U);
+                SUF(gru__bw_ra)(U, di + offH, rc + GRU__REC_AH * U, r, dr, di + offA);
+                s = SUF(gru__bw_act_grad)(&c->recurrent_activation, U, rc + GRU__REC_PR * U, r,
+                                          dr, di + U);
                 if (s) return s;
             }
             pds[i] = ds;
             pdx[i] = dx ? dx + (tm ? (t * B + b) : (b * Tn + t)) * F : NULL;
         }
+
+        /* The next step's records (contiguous), fetched during the products. */
+        if (pp > 0) SUF(gru__bw_prefetch)(rec + (pp - 1) * B * GRU__REC_SLOTS * U,
+                                          B * GRU__REC_SLOTS * U);
 
         /* Without reset_after, d r needs d q = d pre_h · R_h^T (q = r ⊙ hs2). */
         if (!ra) {
@@ -198,16 +297,9 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
                 const T *rc = rec + (pp * B + b) * GRU__REC_SLOTS * U;
                 const T *h = rc + GRU__REC_H * U, *r = rc + GRU__REC_R * U, *dq = tmp + i * mx;
                 SUF(gru__row_masks)(cell, B, b, (const T *)a->dp, (const T *)a->rdp, m, rm);
-                T *ds = dstate + b * U, *q = pq[i];
-                for (size_t j = 0; j < U; j++) {
-                    const T hs2 = rm[2] ? h[j] * rm[2][j] : h[j];
-                    const T dhs2 = dq[j] * r[j];
-                    dr[j] = dq[j] * hs2;
-                    ds[j] += rm[2] ? dhs2 * rm[2][j] : dhs2;
-                    q[j] = r[j] * hs2;
-                }
-                s = gru_activation_grad(&c->recurrent_activation, GRU__DT, 1, U,
-                                        rc + GRU__REC_PR * U, r, dr, dp + i * ld4 + U);
+                SUF(gru__bw_q)(U, dq, h, rm[2], r, dr, dstate + b * U, pq[i]);
+                s = SUF(gru__bw_act_grad)(&c->recurrent_activation, U, rc + GRU__REC_PR * U, r,
+                                          dr, dp + i * ld4 + U);
                 if (s) return s;
             }
             GRU__BW_OUTER(kn)(nv, U, U, (const T *const *)pq, dp + offH, ld4, gR + 2 * U, U3);
@@ -228,11 +320,8 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
                     const size_t b = vrow[i];
                     const T *h = rec + (pp * B + b) * GRU__REC_SLOTS * U + GRU__REC_H * U;
                     const T *mr = (const T *)a->rdp + (g * B + b) * U, *th = tmp + i * mx;
-                    T *ds = dstate + b * U, *hm = am + i * mx;
-                    for (size_t j = 0; j < U; j++) {
-                        ds[j] += th[j] * mr[j];
-                        hm[j] = h[j] * mr[j];
-                    }
+                    SUF(gru__bw_addmul)(U, th, mr, dstate + b * U);
+                    SUF(gru__bw_mul)(U, h, mr, am + i * mx);
                 }
                 GRU__BW_OUTER(kn)(nv, U, U, (const T *const *)pam, dp + g * U, ld4, gR + g * U, U3);
             }
@@ -242,11 +331,11 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
         if (gb)
             for (size_t i = 0; i < nv; i++) {
                 const T *di = dp + i * ld4;
-                for (size_t j = 0; j < 2 * U; j++) gb[j] += di[j];
-                for (size_t j = 0; j < U; j++) gb[2 * U + j] += di[offH + j];
+                SUF(gru__bw_add)(2 * U, di, gb);
+                SUF(gru__bw_add)(U, di + offH, gb + 2 * U);
                 if (ra) {
-                    for (size_t j = 0; j < 2 * U; j++) gb[U3 + j] += di[j];
-                    for (size_t j = 0; j < U; j++) gb[U3 + 2 * U + j] += di[offA + j];
+                    SUF(gru__bw_add)(2 * U, di, gb + U3);
+                    SUF(gru__bw_add)(U, di + offA, gb + U3 + 2 * U);
                 }
             }
 
@@ -278,8 +367,7 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
                     const size_t b = vrow[i];
                     SUF(gru__row_masks)(cell, B, b, (const T *)a->dp, (const T *)a->rdp, m, rm);
                     const T *x = X + (tm ? (t * B + b) : (b * Tn + t)) * F;
-                    T *xm = am + i * mx;
-                    for (size_t k = 0; k < F; k++) xm[k] = x[k] * m[g][k];
+                    SUF(gru__bw_mul)(F, x, m[g], am + i * mx);
                 }
                 GRU__BW_OUTER(kn)(nv, F, U, (const T *const *)pam, dp + off, ld4, gW + g * U, U3);
                 if (dx) {
@@ -287,8 +375,7 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
                     for (size_t i = 0; i < nv; i++) {
                         SUF(gru__row_masks)(cell, B, vrow[i], (const T *)a->dp,
                                             (const T *)a->rdp, m, rm);
-                        const T *tx = tmp + i * mx;
-                        for (size_t k = 0; k < F; k++) pdx[i][k] += tx[k] * m[g][k];
+                        SUF(gru__bw_addmul)(F, tmp + i * mx, m[g], pdx[i]);
                     }
                 }
             }
