@@ -304,7 +304,11 @@ static int cmd_run(int argc, char **argv) {
     void *ws = NULL;
     gru_threadpool *pool = NULL;
     if (threads > 1) {
-        if (gru_threadpool_create(threads, &pool) || gru_model_set_threadpool(m, pool))
+        const gru_status ps = gru_threadpool_create(threads, &pool);
+        if (ps == GRU_E_UNSUPPORTED) /* no pthreads: the same output on one thread */
+            fprintf(stderr, "gru: --threads %d: %s; running on one thread\n", threads,
+                    gru_last_error());
+        else if (ps || gru_model_set_threadpool(m, pool))
             rc = fail("--threads %d: %s", threads, gru_last_error());
     }
     for (size_t k = 0; k < ni && !rc; k++) {
