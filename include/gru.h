@@ -141,7 +141,9 @@ typedef enum gru_activation_kind {
 
 /* A custom activation: element-wise f(x) and its derivative f'(x), both
  * evaluated in double (the float32 path converts). Must be thread-safe if the
- * cell is used from several threads. */
+ * cell is used from several threads, and also when its layer, model,
+ * Bidirectional or stack has a thread pool (gru_*_set_threadpool): the
+ * pool's threads call it concurrently. */
 typedef double (*gru_act_fn)(double x, void *user);
 
 typedef struct gru_activation {
