@@ -11,13 +11,15 @@
  * fewer), M for bw_outer (the rows of one time step). */
 #include <math.h>
 
-/* Register block: GRU__BW_RB rows x GRU__BW_NV vectors of sums. With 32
- * vector registers (avx512, neon: GRU__RB 4) 4 x 4 = 16 sums, else (avx2's
- * 16 registers, generic) 4 x 2 = 8. */
-#define GRU__BW_RB 4
+/* Register block: GRU__BW_RB rows x GRU__BW_NV vectors of sums (at most
+ * 6 rows). With 32 vector registers (avx512, neon: GRU__RB 4) 4 x 4 = 16
+ * sums, else (avx2's 16 registers, generic) 6 x 2 = 12, enough independent
+ * chains to cover the FMA latency with room for the loads. */
 #if GRU__RB >= 4
+#define GRU__BW_RB 4
 #define GRU__BW_NV 4
 #else
+#define GRU__BW_RB 6
 #define GRU__BW_NV 2
 #endif
 

@@ -37,6 +37,10 @@ GRU__ALWAYS_INLINE void TSUF(bw_gemm_cols)(size_t M, size_t K, const T *a, size_
     for (; m + GRU__BW_RB <= M; m += GRU__BW_RB)
         TSUF(bw_gemm_blk)(K, a + m * lda, lda, GRU__BW_RB, b, ldb, out + m, n0, nv, ac);
     switch (M - m) {
+#if GRU__BW_RB > 4
+    case 5: TSUF(bw_gemm_blk)(K, a + m * lda, lda, 5, b, ldb, out + m, n0, nv, ac); break;
+    case 4: TSUF(bw_gemm_blk)(K, a + m * lda, lda, 4, b, ldb, out + m, n0, nv, ac); break;
+#endif
     case 3: TSUF(bw_gemm_blk)(K, a + m * lda, lda, 3, b, ldb, out + m, n0, nv, ac); break;
     case 2: TSUF(bw_gemm_blk)(K, a + m * lda, lda, 2, b, ldb, out + m, n0, nv, ac); break;
     case 1: TSUF(bw_gemm_blk)(K, a + m * lda, lda, 1, b, ldb, out + m, n0, nv, ac); break;
@@ -106,6 +110,10 @@ GRU__ALWAYS_INLINE void TSUF(bw_outer_cols)(size_t M, size_t K, const T *const *
     for (; k0 + GRU__BW_RB <= K; k0 += GRU__BW_RB)
         TSUF(bw_outer_blk)(M, x, k0, GRU__BW_RB, d, ldd, g, ldg, n0, nv);
     switch (K - k0) {
+#if GRU__BW_RB > 4
+    case 5: TSUF(bw_outer_blk)(M, x, k0, 5, d, ldd, g, ldg, n0, nv); break;
+    case 4: TSUF(bw_outer_blk)(M, x, k0, 4, d, ldd, g, ldg, n0, nv); break;
+#endif
     case 3: TSUF(bw_outer_blk)(M, x, k0, 3, d, ldd, g, ldg, n0, nv); break;
     case 2: TSUF(bw_outer_blk)(M, x, k0, 2, d, ldd, g, ldg, n0, nv); break;
     case 1: TSUF(bw_outer_blk)(M, x, k0, 1, d, ldd, g, ldg, n0, nv); break;
