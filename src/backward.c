@@ -199,14 +199,15 @@ gru_status gru_layer_forward_train(gru_layer *l, gru_dtype dtype, const gru_seq 
  * gradient (B,U); for the row-by-row path (the scalar variant) the incoming
  * dh of a row (U), d h out (U) and the backward row scratch; for the
  * batched path (bptt_impl.h) the transposed weights R^T (3U, ldu) and W^T
- * (3U, ldf), the pre-activation gradients of a step's rows (B, 3U or 4U),
+ * (3U, ldf), the pre-activation gradients of a step's rows (B, ldd: 3U or
+ * 4U padded to 64 bytes, as ldu and ldf),
  * two (B, max(U,F)) scratch blocks (products, masked rows), four row
  * temporaries (U each), four row-pointer arrays and the valid rows (B
  * each). The same size for every variant. */
 typedef struct bwd_plan {
     size_t dstate, dcarry, dh, dprev, bws;
     size_t rt, wt, dp, tmp, am, rowt, ptr, vrow, total;
-    size_t ldu, ldf;
+    size_t ldu, ldf, ldd; /* row strides (elements) of R^T, W^T and dPre */
 } bwd_plan;
 
 static void bwd_layout(const gru_layer *l, size_t B, bwd_plan *p) {
@@ -222,7 +223,8 @@ static void bwd_layout(const gru_layer *l, size_t B, bwd_plan *p) {
     p->ldf = gru__align64(F * es) / es;
     GRU__TAKE(rt, 3 * U * p->ldu * es);
     GRU__TAKE(wt, 3 * U * p->ldf * es);
-    GRU__TAKE(dp, B * 4 * U * es);
+    p->ldd = gru__align64((l->cell->cfg.reset_after ? 4 : 3) * U * es) / es;
+    GRU__TAKE(dp, B * p->ldd * es + 64); /* + 64: the kernels' vector reads past a row */
     GRU__TAKE(tmp, B * mx * es);
     GRU__TAKE(am, B * mx * es);
     GRU__TAKE(rowt, 4 * U * es);

@@ -192,7 +192,7 @@ static void SUF(gru__rows)(size_t n, T *base, size_t ld, T **rows) {
 }
 
 /* The batched BPTT (see the top of the file). d pre of a step's valid row i
- * sits in dp + i * ld4: d pre_z | d pre_r | d a | d pre_h with reset_after
+ * sits in dp + i * ld4 (ld4 = plan->ldd): d pre_z | d pre_r | d a | d pre_h with reset_after
  * (d a = d pre_h ⊙ r, the gradient of the recurrent candidate term), else
  * d pre_z | d pre_r | d pre_h; the blocks z, r, and the recurrent candidate
  * (offA = 2U) are contiguous, as are R^T's rows, so without recurrent
@@ -207,7 +207,7 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
     const size_t B = (size_t)in->batch, Tn = (size_t)in->steps, U = cell->U, F = cell->F;
     const size_t U3 = 3 * U, mx = U > F ? U : F, ldu = p->ldu, ldf = p->ldf;
     const int masked = in->mask || in->lengths, tm = l->cfg.time_major, ra = c->reset_after;
-    const size_t ld4 = ra ? 4 * U : 3 * U, offA = 2 * U, offH = ra ? 3 * U : 2 * U;
+    const size_t ld4 = p->ldd, offA = 2 * U, offH = ra ? 3 * U : 2 * U;
     char *ws = a->ws;
     T *dstate = (T *)(ws + p->dstate), *dcarry = (T *)(ws + p->dcarry);
     T *rt = (T *)(ws + p->rt), *wt = (T *)(ws + p->wt), *dp = (T *)(ws + p->dp);
@@ -225,11 +225,17 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
     const int has_m = m[0] != NULL, has_rm = rm[0] != NULL;
     gru_status s;
 
+    /* The kernels read rows of R^T, W^T and dPre in whole vectors, past
+     * their last column: the padding is zeroed, so it is defined. */
+    memset(rt, 0, U3 * ldu * sizeof(T));
+    memset(dp, 0, B * ld4 * sizeof(T) + 64);
     for (size_t k = 0; k < U; k++)
         for (size_t j = 0; j < U3; j++) rt[j * ldu + k] = R[k * U3 + j];
-    if (dx)
+    if (dx) {
+        memset(wt, 0, U3 * ldf * sizeof(T));
         for (size_t k = 0; k < F; k++)
             for (size_t j = 0; j < U3; j++) wt[j * ldf + k] = W[k * U3 + j];
+    }
     if (a->d_state) memcpy(dstate, a->d_state, B * U * sizeof(T));
     else memset(dstate, 0, B * U * sizeof(T));
     memset(dcarry, 0, B * U * sizeof(T));

@@ -9,7 +9,6 @@
  * |err| <= gamma_n * (|start| + sum |a_i b_i|), gamma_n ~ n * 2^-p (p = 24
  * for float, 53 for double), n the number of terms: K for bw_gemm (3U or
  * fewer), M for bw_outer (the rows of one time step). */
-#include <math.h>
 
 /* Register block: GRU__BW_RB rows x GRU__BW_NV vectors of sums (at most
  * 6 rows). With 32 vector registers (avx512, neon: GRU__RB 4) 4 x 4 = 16
@@ -31,7 +30,6 @@
 #define VSTORE VF_STORE
 #define VSET1 VF_SET1
 #define VFMA VF_FMA
-#define SFMA fmaf
 #define TSUF(n) GRU__ISA(n##_f32)
 #include "bwd_tmpl.h"
 #undef T
@@ -42,7 +40,6 @@
 #undef VSTORE
 #undef VSET1
 #undef VFMA
-#undef SFMA
 #undef TSUF
 
 #define T double
@@ -53,7 +50,6 @@
 #define VSTORE VD_STORE
 #define VSET1 VD_SET1
 #define VFMA VD_FMA
-#define SFMA fma
 #define TSUF(n) GRU__ISA(n##_f64)
 #include "bwd_tmpl.h"
 #undef T
@@ -64,5 +60,4 @@
 #undef VSTORE
 #undef VSET1
 #undef VFMA
-#undef SFMA
 #undef TSUF

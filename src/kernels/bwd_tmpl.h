@@ -1,9 +1,9 @@
-/* bwd_impl.h's kernels for one element type T (vector type V of VN lanes,
- * SFMA the scalar fused multiply-add). Not a header of its own.
+/* bwd_impl.h's kernels for one element type T (vector type V of VN
+ * lanes). Not a header of its own.
  *
  * Both kernels give every output element the same chain of operations
  * whatever the block it falls in (GRU__BW_NV vectors or fewer, or the
- * scalar column tail) and whatever the other rows: a start value, then one
+ * last partial vector) and whatever the other rows: a start value, then one
  * fused multiply-add per term in increasing order of the summed index. So a
  * result does not depend on M, on a row's position, on the vector width or
  * on the variant (the generic one uses C's fma()). */
@@ -27,6 +27,27 @@ GRU__ALWAYS_INLINE void TSUF(bw_gemm_blk)(size_t K, const T *a, size_t lda, cons
     }
     for (size_t r = 0; r < nr; r++)
         for (size_t v = 0; v < nv; v++) VSTORE(out[r] + n0 + v * VN, acc[r][v]);
+}
+
+/* The last rem (< VN) columns from n0 for nr rows: whole vectors, out
+ * through a bounce buffer (b's rows are readable past N, kernels.h). */
+GRU__ALWAYS_INLINE void TSUF(bw_gemm_tail)(size_t K, const T *a, size_t lda, const size_t nr,
+                                           const T *b, size_t ldb, T *const *out, size_t n0,
+                                           size_t rem, int ac) {
+    T buf[VN];
+    V acc[GRU__BW_RB];
+    for (size_t r = 0; r < nr; r++) {
+        for (size_t i = 0; i < VN; i++) buf[i] = ac && i < rem ? out[r][n0 + i] : (T)0;
+        acc[r] = VLOAD(buf);
+    }
+    for (size_t k = 0; k < K; k++) {
+        const V w = VLOAD(b + k * ldb + n0);
+        for (size_t r = 0; r < nr; r++) acc[r] = VFMA(VSET1(a[r * lda + k]), w, acc[r]);
+    }
+    for (size_t r = 0; r < nr; r++) {
+        VSTORE(buf, acc[r]);
+        for (size_t i = 0; i < rem; i++) out[r][n0 + i] = buf[i];
+    }
 }
 
 /* Every row of bw_gemm for nv vectors of columns from n0. */
@@ -72,12 +93,12 @@ static void TSUF(bw_gemm)(size_t M, size_t K, size_t N, const T *a, size_t lda, 
     case 1: GRU__BW_GEMM_COLS(1); break;
     default: break;
     }
-    for (; n0 < N; n0++)
-        for (size_t m = 0; m < M; m++) {
-            T s = acc ? out[m][n0] : (T)0;
-            for (size_t k = 0; k < K; k++) s = SFMA(a[m * lda + k], b[k * ldb + n0], s);
-            out[m][n0] = s;
-        }
+    if (n0 < N) {
+        size_t m = 0;
+        for (; m + GRU__BW_RB <= M; m += GRU__BW_RB)
+            TSUF(bw_gemm_tail)(K, a + m * lda, lda, GRU__BW_RB, b, ldb, out + m, n0, N - n0, acc);
+        for (; m < M; m++) TSUF(bw_gemm_tail)(K, a + m * lda, lda, 1, b, ldb, out + m, n0, N - n0, acc);
+    }
 }
 #undef GRU__BW_GEMM_COLS
 
@@ -100,6 +121,28 @@ GRU__ALWAYS_INLINE void TSUF(bw_outer_blk)(size_t M, const T *const *x, size_t k
     }
     for (size_t r = 0; r < nk; r++)
         for (size_t v = 0; v < nv; v++) VSTORE(g + (k0 + r) * ldg + n0 + v * VN, acc[r][v]);
+}
+
+/* The last rem (< VN) columns from n0 of nk rows of g from k0: whole
+ * vectors, g through a bounce buffer (d's rows are readable past N). */
+GRU__ALWAYS_INLINE void TSUF(bw_outer_tail)(size_t M, const T *const *x, size_t k0,
+                                            const size_t nk, const T *d, size_t ldd, T *g,
+                                            size_t ldg, size_t n0, size_t rem) {
+    T buf[VN];
+    V acc[GRU__BW_RB];
+    for (size_t r = 0; r < nk; r++) {
+        for (size_t i = 0; i < VN; i++) buf[i] = i < rem ? g[(k0 + r) * ldg + n0 + i] : (T)0;
+        acc[r] = VLOAD(buf);
+    }
+    for (size_t m = 0; m < M; m++) {
+        const V dv = VLOAD(d + m * ldd + n0);
+        const T *xm = x[m] + k0;
+        for (size_t r = 0; r < nk; r++) acc[r] = VFMA(VSET1(xm[r]), dv, acc[r]);
+    }
+    for (size_t r = 0; r < nk; r++) {
+        VSTORE(buf, acc[r]);
+        for (size_t i = 0; i < rem; i++) g[(k0 + r) * ldg + n0 + i] = buf[i];
+    }
 }
 
 /* Every row of g for nv vectors of columns from n0. */
@@ -138,10 +181,10 @@ static void TSUF(bw_outer)(size_t M, size_t K, size_t N, const T *const *x, cons
     case 1: TSUF(bw_outer_cols)(M, K, x, d, ldd, g, ldg, n0, 1); n0 += VN; break;
     default: break;
     }
-    for (; n0 < N; n0++)
-        for (size_t k = 0; k < K; k++) {
-            T s = g[k * ldg + n0];
-            for (size_t m = 0; m < M; m++) s = SFMA(x[m][k], d[m * ldd + n0], s);
-            g[k * ldg + n0] = s;
-        }
+    if (n0 < N) {
+        size_t k0 = 0;
+        for (; k0 + GRU__BW_RB <= K; k0 += GRU__BW_RB)
+            TSUF(bw_outer_tail)(M, x, k0, GRU__BW_RB, d, ldd, g, ldg, n0, N - n0);
+        for (; k0 < K; k0++) TSUF(bw_outer_tail)(M, x, k0, 1, d, ldd, g, ldg, n0, N - n0);
+    }
 }

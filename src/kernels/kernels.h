@@ -107,7 +107,10 @@ typedef struct gru_kernels {
      * bw_gemm: for m < M, n < N:
      *   out[m][n] = (accumulate ? out[m][n] : 0) + sum_{k<K} a[m*lda + k] * b[k*ldb + n]
      * bw_outer (a rank-M update of a gradient block):
-     *   g[k*ldg + n] += sum_{m<M} x[m][k] * d[m*ldd + n],  k < K, n < N */
+     *   g[k*ldg + n] += sum_{m<M} x[m][k] * d[m*ldd + n],  k < K, n < N
+     * Rows of b and d are read in whole vectors: their elements from column
+     * N up to N rounded up to 64 bytes must be readable (values ignored);
+     * only columns < N of out and g are written. */
     void (*bw_gemm_f32)(size_t M, size_t K, size_t N, const float *a, size_t lda,
                         const float *b, size_t ldb, float *const *out, int accumulate);
     void (*bw_gemm_f64)(size_t M, size_t K, size_t N, const double *a, size_t lda,
