@@ -200,10 +200,10 @@ gru_status gru_layer_forward_train(gru_layer *l, gru_dtype dtype, const gru_seq 
  * dh of a row (U), d h out (U) and the backward row scratch; for the
  * batched path (bptt_impl.h) the transposed weights R^T (3U, ldu) and W^T
  * (3U, ldf), the pre-activation gradients of a step's rows (B, ldd: 3U or
- * 4U padded to 64 bytes, as ldu and ldf),
- * two (B, max(U,F)) scratch blocks (products, masked rows), four row
- * temporaries (U each), four row-pointer arrays and the valid rows (B
- * each). The same size for every variant. */
+ * 4U padded to 64 bytes, as ldu and ldf), two (B, max(U,F)) scratch blocks
+ * (products, masked rows), three row temporaries (U each), four
+ * row-pointer arrays and the valid rows (B each). The same size for every
+ * variant. */
 typedef struct bwd_plan {
     size_t dstate, dcarry, dh, dprev, bws;
     size_t rt, wt, dp, tmp, am, rowt, ptr, vrow, total;
@@ -227,7 +227,7 @@ static void bwd_layout(const gru_layer *l, size_t B, bwd_plan *p) {
     GRU__TAKE(dp, B * p->ldd * es + 64); /* + 64: the kernels' vector reads past a row */
     GRU__TAKE(tmp, B * mx * es);
     GRU__TAKE(am, B * mx * es);
-    GRU__TAKE(rowt, 4 * U * es);
+    GRU__TAKE(rowt, 3 * U * es);
     GRU__TAKE(ptr, 4 * B * sizeof(void *));
     GRU__TAKE(vrow, B * sizeof(size_t));
 #undef GRU__TAKE

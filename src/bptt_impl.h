@@ -192,11 +192,13 @@ static void SUF(gru__rows)(size_t n, T *base, size_t ld, T **rows) {
 }
 
 /* The batched BPTT (see the top of the file). d pre of a step's valid row i
- * sits in dp + i * ld4 (ld4 = plan->ldd): d pre_z | d pre_r | d a | d pre_h with reset_after
- * (d a = d pre_h ⊙ r, the gradient of the recurrent candidate term), else
- * d pre_z | d pre_r | d pre_h; the blocks z, r, and the recurrent candidate
- * (offA = 2U) are contiguous, as are R^T's rows, so without recurrent
- * dropout d h is one product over 3U (reset_after). */
+ * sits in dp + i * ld4 (ld4 = plan->ldd): d pre_z | d pre_r | d a | d pre_h
+ * with reset_after (d a = d pre_h ⊙ r, the gradient of the recurrent
+ * candidate term), else d pre_z | d pre_r | d pre_h; the blocks z, r and the
+ * recurrent candidate (offA = 2U) are contiguous, as are R^T's rows, so
+ * without recurrent dropout d h is one product over 3U (reset_after). The
+ * weight gradients are rank-nv updates per step: each element's sum runs
+ * over the rows in processing order, as the row-by-row path adds them. */
 static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
     const gru_layer *l = a->layer;
     const gru_cell *cell = l->cell;
@@ -212,7 +214,7 @@ static gru_status SUF(gru__layer_bptt_batched)(const SUF(gru__bptt) *a) {
     T *dstate = (T *)(ws + p->dstate), *dcarry = (T *)(ws + p->dcarry);
     T *rt = (T *)(ws + p->rt), *wt = (T *)(ws + p->wt), *dp = (T *)(ws + p->dp);
     T *tmp = (T *)(ws + p->tmp), *am = (T *)(ws + p->am);
-    T *dhn = (T *)(ws + p->rowt), *dz = dhn + U, *dhh = dz + U, *dr = dhh + U;
+    T *dz = (T *)(ws + p->rowt), *dhh = dz + U, *dr = dhh + U;
     T **pt = (T **)(void *)(ws + p->ptr), **pam = pt + B, **pds = pam + B, **pdx = pds + B;
     size_t *vrow = (size_t *)(void *)(ws + p->vrow);
     const T *W = (const T *)cell->kernel, *R = (const T *)cell->recurrent;
