@@ -166,7 +166,7 @@ gru_status gru_fit(const gru_fit_config *cfg, const gru_fit_data *data, gru_fit_
                 memcpy(xb + i * xrow, (const char *)d->x + perm[b0 + i] * xrow, xrow);
                 memcpy(yb + i * yrow, (const char *)d->y + perm[b0 + i] * yrow, yrow);
             }
-            double bl = NAN;
+            double bl = (double)NAN;
             s = step(user, m, xb, yb, &bl);
             if (s) {
                 if (out) fputc('\n', out);
@@ -187,12 +187,12 @@ gru_status gru_fit(const gru_fit_config *cfg, const gru_fit_data *data, gru_fit_
         }
         const double el = sum / (double)seen;
         if (epoch_loss) epoch_loss[e] = el;
-        double vl = NAN;
+        double vl = (double)NAN;
         if (eval && d->n_val > 0) {
             double vs = 0.0;
             for (size_t b0 = 0; b0 < d->n_val; b0 += bs) {
                 const size_t m = b0 + bs > d->n_val ? d->n_val - b0 : bs;
-                double bl = NAN;
+                double bl = (double)NAN;
                 s = eval(user, m, (const char *)d->x_val + b0 * xrow,
                          (const char *)d->y_val + b0 * yrow, &bl);
                 if (s) {
