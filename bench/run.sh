@@ -9,6 +9,7 @@
 # writes build/bench.csv and build/bench.png. libgru also runs on two threads
 # (a pool of 2, wall time) when the machine has two cores.
 #   bash bench/run.sh [B:T:F:U ...]
+# GRU_BENCH_RUNS: processes per fast contender, best kept (default 3);
 # GRU_BENCH_BUDGET: seconds per measurement (default 0.5); GRU_BENCH_CLOCK:
 # cpu (default: process CPU time, steadier on a shared machine) or wall;
 # GRU_KERNEL picks libgru's kernel variant (default: the best this CPU runs).
@@ -34,21 +35,28 @@ raw=build/bench_raw.csv
 echo "peer,variant,B,T,F,U,reps,wall_ns,cpu_ns" > "$raw"
 echo "== roofline" >&2
 "$bdir/gru_roofline" > build/roofline.csv
-echo "== libgru" >&2
-"$bdir/gru_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2
-if [ "$(nproc)" -ge 2 ]; then
-  echo "== libgru, two threads (gru_threadpool_create(2): wall time)" >&2
-  "$bdir/gru_bench" -t 2 "$budget" "${shapes[@]}" | tee -a "$raw" >&2
-fi
-if [ -x "$bdir/gru_onednn_bench" ]; then
-  echo "== oneDNN" >&2
-  "$bdir/gru_onednn_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2 || echo "(oneDNN failed)" >&2
-else
-  echo "(oneDNN peer unavailable: apt-get install libdnnl-dev)" >&2
-fi
-echo "== ONNX Runtime" >&2
-python3 bench/peers.py onnxruntime "$budget" "${shapes[@]}" 2>/dev/null | tee -a "$raw" >&2 ||
-  echo "(ONNX Runtime peer unavailable: pip install onnxruntime onnx)" >&2
+# The fast contenders (libgru, oneDNN, ONNX Runtime) run in GRU_BENCH_RUNS
+# separate processes (default 3), interleaved, and report.py keeps each
+# shape's best median: one process can be unlucky (where its buffers land in
+# memory, a neighbour on the host), which moves a batch-1 time by up to 20 %.
+runs=${GRU_BENCH_RUNS:-3}
+for run in $(seq "$runs"); do
+  echo "== libgru (run $run of $runs)" >&2
+  "$bdir/gru_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2
+  if [ "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)" -ge 2 ]; then
+    echo "== libgru, two threads (gru_threadpool_create(2): wall time)" >&2
+    "$bdir/gru_bench" -t 2 "$budget" "${shapes[@]}" | tee -a "$raw" >&2
+  fi
+  if [ -x "$bdir/gru_onednn_bench" ]; then
+    echo "== oneDNN" >&2
+    "$bdir/gru_onednn_bench" "$budget" "${shapes[@]}" | tee -a "$raw" >&2 || echo "(oneDNN failed)" >&2
+  else
+    echo "(oneDNN peer unavailable: apt-get install libdnnl-dev)" >&2
+  fi
+  echo "== ONNX Runtime" >&2
+  python3 bench/peers.py onnxruntime "$budget" "${shapes[@]}" 2>/dev/null | tee -a "$raw" >&2 ||
+    echo "(ONNX Runtime peer unavailable: pip install onnxruntime onnx)" >&2
+done
 # PyTorch: the default python3's (PyPI), else Debian's python3-torch, run
 # against OpenBLAS when Debian's libopenblas0-pthread is there (Debian's
 # torch calls the system libblas.so.3, by default the slow reference BLAS).
