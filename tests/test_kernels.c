@@ -244,6 +244,72 @@ TEST(kernels_cell_backward_match_scalar) {
     }
 }
 
+/* The layer's backward pass (whole steps of rows through the variant's
+ * products) against the scalar variant's row-by-row one: d_x, d_initial
+ * and the weight gradients, with masks, dropout and odd sizes. */
+static int layer_grads(const gru_layer_config *base, const char *variant, const gru_seq *in,
+                       gru_training tr, const void *dy, char *o, size_t *n_out) {
+    gru_layer_config c = *base;
+    c.cell.kernel = variant;
+    gru_layer *l;
+    if (gru_layer_create(&c, &l)) return 0;
+    const size_t B = (size_t)in->batch, T = (size_t)in->steps, U = (size_t)c.cell.units,
+                 F = (size_t)c.cell.input_dim, es = gru_dtype_size(c.cell.dtype);
+    size_t nk, nr, nb, tb, wb;
+    void *tape = NULL, *ws = NULL, *y = malloc(B * T * U * es);
+    int ok = gru_cell_weight_sizes(gru_layer_cell(l), &nk, &nr, &nb) == GRU_OK &&
+             gru_layer_tape_size(l, (int64_t)B, (int64_t)T, &tb) == GRU_OK &&
+             gru_layer_backward_workspace_size(l, (int64_t)B, (int64_t)T, &wb) == GRU_OK &&
+             (tape = aligned_alloc(64, (tb + 63) / 64 * 64)) != NULL &&
+             (ws = aligned_alloc(64, (wb + 63) / 64 * 64)) != NULL && y;
+    if (ok) {
+        char *dx = o, *dh0 = o + B * T * F * es, *g = dh0 + B * U * es;
+        gru_cell_grads gr = {g, g + nk * es, nb ? g + (nk + nr) * es : NULL};
+        *n_out = B * T * F + B * U + nk + nr + nb;
+        ok = gru_cell_grads_zero(gru_layer_cell(l), &gr) == GRU_OK &&
+             gru_layer_forward_train(l, c.cell.dtype, in, NULL, tr, y, tape, tb) == GRU_OK &&
+             gru_layer_backward(l, c.cell.dtype, in, tape, dy, NULL, dx, dh0, &gr, ws, wb) ==
+                 GRU_OK;
+    }
+    free(tape), free(ws), free(y);
+    gru_layer_free(l);
+    return ok;
+}
+
+TEST(kernels_layer_backward_match_scalar) {
+    gru_rng r;
+    gru_rng_seed(&r, 17);
+    enum { B = 5, T = 4 };
+    for (int it = 0; it < 24; it++) {
+        gru_layer_config lc;
+        random_cfg(&lc.cell, &r, 1);
+        gru_cell_config cc = lc.cell;
+        gru_layer_config_init(&lc, cc.units, cc.input_dim);
+        lc.cell = cc;
+        lc.return_sequences = true;
+        lc.go_backwards = gru_rng_next(&r) % 2;
+        const size_t U = (size_t)cc.units, F = (size_t)cc.input_dim, es = gru_dtype_size(cc.dtype);
+        const size_t cap = B * T * F + B * U + 3 * F * U + 3 * U * U + 6 * U + 1;
+        char *x = malloc(B * T * F * es), *dy = malloc(B * T * U * es);
+        char *ref = calloc(cap, es), *got = calloc(cap, es);
+        fill(cc.dtype, x, B * T * F, &r);
+        fill(cc.dtype, dy, B * T * U, &r);
+        int64_t lengths[B] = {T, 2, 3, 1, T};
+        gru_seq in = {B, T, x, NULL, gru_rng_next(&r) % 2 ? lengths : NULL};
+        const gru_training tr = cc.dropout > 0 ? GRU_TRAINING_TRUE : GRU_TRAINING_FALSE;
+        size_t n = 0, n2 = 0;
+        CHECK(layer_grads(&lc, "scalar", &in, tr, dy, ref, &n));
+        for (size_t v = 0; gru_kernel_variant(v); v++) {
+            CHECK(layer_grads(&lc, gru_kernel_variant(v), &in, tr, dy, got, &n2));
+            CHECK(n2 == n && n <= cap);
+            const double w = worst(cc.dtype, got, ref, n);
+            CHECK_MSG(w <= 10 * tol(cc.dtype), "%s vs scalar, layer backward config %d (U %zu F %zu %s): %g",
+                      gru_kernel_variant(v), it, U, F, cc.dtype == GRU_F32 ? "f32" : "f64", w);
+        }
+        free(x), free(dy), free(ref), free(got);
+    }
+}
+
 void tests_kernels(void);
 void tests_kernels(void) {
     TR_RUN(kernels_variants);
@@ -251,4 +317,5 @@ void tests_kernels(void) {
     TR_RUN(kernels_layer_match_scalar);
     TR_RUN(kernels_layer_groups_bitwise);
     TR_RUN(kernels_cell_backward_match_scalar);
+    TR_RUN(kernels_layer_backward_match_scalar);
 }
