@@ -1,6 +1,6 @@
 /* The backward pass's matrix kernels (kernels.h: bw_gemm, bw_outer), written
- * once in bwd_tmpl.h and included here for float and double by
- * panel_impl.h, so every packed variant (avx2, avx512, neon, generic) gets
+ * once in bwd_tmpl.h, which panel_impl.h includes for float and double
+ * (beside panel_tmpl.h, after this file's register blocking), so every packed variant (avx2, avx512, neon, generic) gets
  * them from one source; the scalar variant has none (its BPTT runs row by
  * row, backward_impl.h, the reference).
  *
@@ -21,43 +21,3 @@
 #define GRU__BW_RB 6
 #define GRU__BW_NV 2
 #endif
-
-#define T float
-#define V gru__vf
-#define VN VF_N
-#define VZERO VF_ZERO
-#define VLOAD VF_LOAD
-#define VSTORE VF_STORE
-#define VSET1 VF_SET1
-#define VFMA VF_FMA
-#define TSUF(n) GRU__ISA(n##_f32)
-#include "bwd_tmpl.h"
-#undef T
-#undef V
-#undef VN
-#undef VZERO
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VFMA
-#undef TSUF
-
-#define T double
-#define V gru__vd
-#define VN VD_N
-#define VZERO VD_ZERO
-#define VLOAD VD_LOAD
-#define VSTORE VD_STORE
-#define VSET1 VD_SET1
-#define VFMA VD_FMA
-#define TSUF(n) GRU__ISA(n##_f64)
-#include "bwd_tmpl.h"
-#undef T
-#undef V
-#undef VN
-#undef VZERO
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VFMA
-#undef TSUF

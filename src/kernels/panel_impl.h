@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "bwd_impl.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GRU__ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -41,6 +42,7 @@
 #define VADD VF_ADD
 #define TSUF(n) GRU__ISA(n##_f32)
 #include "panel_tmpl.h"
+#include "bwd_tmpl.h"
 #undef T
 #undef V
 #undef VN
@@ -63,6 +65,7 @@
 #define VADD VD_ADD
 #define TSUF(n) GRU__ISA(n##_f64)
 #include "panel_tmpl.h"
+#include "bwd_tmpl.h"
 #undef T
 #undef V
 #undef VN
@@ -76,7 +79,6 @@
 
 #include "act_tmpl.h"
 #include "gates_tmpl.h"
-#include "bwd_impl.h"
 
 #define GRU__CAT2(a, b) a##b
 #define GRU__CAT(a, b) GRU__CAT2(a, b)
