@@ -141,18 +141,25 @@ static int run_layer(const gru_layer_config *base, const char *variant, const gr
     return ok;
 }
 
+/* A random layer (random_cfg's cell, dropout included) returning
+ * sequences, in either direction of time. */
+static void random_layer_cfg(gru_layer_config *lc, gru_rng *r) {
+    gru_cell_config cc;
+    random_cfg(&cc, r, 1);
+    gru_layer_config_init(lc, cc.units, cc.input_dim);
+    lc->cell = cc;
+    lc->return_sequences = true;
+    lc->go_backwards = gru_rng_next(r) % 2;
+}
+
 TEST(kernels_layer_match_scalar) {
     gru_rng r;
     gru_rng_seed(&r, 11);
     enum { B = 3, T = 6 };
     for (int it = 0; it < 30; it++) {
         gru_layer_config lc;
-        random_cfg(&lc.cell, &r, 1);
-        gru_cell_config cc = lc.cell;
-        gru_layer_config_init(&lc, cc.units, cc.input_dim);
-        lc.cell = cc;
-        lc.return_sequences = true;
-        lc.go_backwards = gru_rng_next(&r) % 2;
+        random_layer_cfg(&lc, &r);
+        const gru_cell_config cc = lc.cell;
         const size_t U = (size_t)cc.units, F = (size_t)cc.input_dim, es = gru_dtype_size(cc.dtype);
         void *x = malloc(B * T * F * es), *ref = malloc(B * T * U * es), *out = malloc(B * T * U * es);
         fill(cc.dtype, x, B * T * F, &r);
@@ -282,12 +289,8 @@ TEST(kernels_layer_backward_match_scalar) {
     enum { B = 5, T = 4 };
     for (int it = 0; it < 24; it++) {
         gru_layer_config lc;
-        random_cfg(&lc.cell, &r, 1);
-        gru_cell_config cc = lc.cell;
-        gru_layer_config_init(&lc, cc.units, cc.input_dim);
-        lc.cell = cc;
-        lc.return_sequences = true;
-        lc.go_backwards = gru_rng_next(&r) % 2;
+        random_layer_cfg(&lc, &r);
+        const gru_cell_config cc = lc.cell;
         const size_t U = (size_t)cc.units, F = (size_t)cc.input_dim, es = gru_dtype_size(cc.dtype);
         const size_t cap = B * T * F + B * U + 3 * F * U + 3 * U * U + 6 * U + 1;
         char *x = malloc(B * T * F * es), *dy = malloc(B * T * U * es);
