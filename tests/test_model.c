@@ -4,23 +4,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "model_nodes.h"
 #include "runner.h"
 
 #ifdef GRU_TEST_WRAP_MALLOC
 long tests_alloc_count(void);
 #endif
 
-static gru_model_node N(gru_node_kind kind, const char *name) {
-    gru_model_node n;
-    gru_model_node_init(&n, kind, name);
-    return n;
-}
-
-static void in1(gru_model_node *n, size_t node, size_t port) {
-    n->inputs[n->n_inputs].node = node;
-    n->inputs[n->n_inputs].port = port;
-    n->n_inputs++;
-}
 
 static gru_model_node input_node(const char *name, size_t rank, int64_t d0, int64_t d1, bool ids) {
     gru_model_node n = N(GRU_NODE_INPUT, name);

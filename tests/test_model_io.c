@@ -6,19 +6,9 @@
 #include <stdlib.h>
 
 #include "model_io.h"
+#include "model_nodes.h"
 #include "runner.h"
 
-static gru_model_node N(gru_node_kind kind, const char *name) {
-    gru_model_node n;
-    gru_model_node_init(&n, kind, name);
-    return n;
-}
-
-static void in1(gru_model_node *n, size_t node, size_t port) {
-    n->inputs[n->n_inputs].node = node;
-    n->inputs[n->n_inputs].port = port;
-    n->n_inputs++;
-}
 
 /* Every weight of m <- N(0, 0.5) draws from seed. */
 static gru_status randomize(gru_model *m, uint64_t seed) {
