@@ -34,15 +34,6 @@
 #define MAX_T 8
 #define MAX_ROUNDS 101
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        gru_status s_ = (expr);                                                             \
-        if (s_) {                                                                           \
-            fprintf(stderr, "%s: %s (%s)\n", #expr, gru_status_name(s_), gru_last_error()); \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
-
 static gru_model *build(int bidi, int64_t F, int64_t U) {
     gru_model_node nd[3];
     TRY(gru_model_node_init(&nd[0], GRU_NODE_INPUT, "x"));

@@ -49,15 +49,6 @@
 #define GRU_BENCH_MIN_REPS 3
 #define GRU_BENCH_MAX_REPS 51
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        gru_status s_ = (expr);                                                             \
-        if (s_) {                                                                           \
-            fprintf(stderr, "%s: %s (%s)\n", #expr, gru_status_name(s_), gru_last_error()); \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
-
 static void *alloc64(size_t n) { return aligned_alloc(64, (n + 63) / 64 * 64); }
 
 typedef struct timing {

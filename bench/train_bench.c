@@ -17,15 +17,6 @@
 
 #include "gru.h"
 
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        gru_status s_ = (expr);                                                             \
-        if (s_) {                                                                           \
-            fprintf(stderr, "%s: %s (%s)\n", #expr, gru_status_name(s_), gru_last_error()); \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
-
 static void *alloc64(size_t n) { return aligned_alloc(64, (n + 63) / 64 * 64); }
 
 static double bench(int reps, int64_t B, int64_t T, int64_t F, int64_t U, int reset_after) {
