@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "bench_clock.h"
+#include "bench_try.h"
 
 #include "gru.h"
 

@@ -1,24 +1,8 @@
-/* Clocks, the median sort and the error check shared by the benchmark
- * programs (bench/). */
+/* Clocks and the median sort shared by the benchmark programs (bench/). */
 #ifndef GRU_BENCH_CLOCK_H
 #define GRU_BENCH_CLOCK_H
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
-
-#include "gru.h"
-
-/* Run a libgru call; on failure print it with its status and message and
- * exit(1). */
-#define TRY(expr)                                                                           \
-    do {                                                                                    \
-        gru_status s_ = (expr);                                                             \
-        if (s_) {                                                                           \
-            fprintf(stderr, "%s: %s (%s)\n", #expr, gru_status_name(s_), gru_last_error()); \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
 
 /* Wall time, seconds. */
 static inline double now_s(void) {

@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "bench_clock.h"
+#include "bench_try.h"
 
 #include "gru.h"
 
