@@ -7,7 +7,8 @@ torch.nn.GRU, all called from Python, and the import times.
 GRU(128) over T = 100 steps of F = 128 features, float32, inference at batch 1
 and 64, plus one training step (forward, backward of sum(y * dy), no optimizer)
 at batch 64. One thread everywhere (TF intra/inter-op 1, torch.set_num_threads(1);
-libgru has no pool attached). libgru runs the Keras v1 configuration
+libgru has no pool attached; a second table gives libgru's inference with
+libgru.set_num_threads(2)). libgru runs the Keras v1 configuration
 (reset_after=False, hard_sigmoid) against Keras, and reset_after=True with sigmoid
 (PyTorch's GRU) against torch. Keras is timed both as an eager call, layer(x),
 and inside a tf.function. Times: medians of wall time per call. When this
@@ -51,6 +52,9 @@ def bench_libgru(reps):
         for B in (1, 64):
             x = rng.normal(size=(B, T, F)).astype("float32")
             res[f"{tag}_infer_{B}"] = median_time(lambda: g(x), reps)
+            libgru.set_num_threads(2)          # the same call on a pool of 2 threads
+            res[f"{tag}_infer_{B}_t2"] = median_time(lambda: g(x), reps)
+            libgru.set_num_threads(1)
         x = rng.normal(size=(64, T, F)).astype("float32")
         dy = np.ones((64, T, U), "float32")
 
@@ -190,6 +194,12 @@ def main():
               f"{ms(ke) if ke else '–'} | {ms(kf)} | {ms(tt) if tt else '–'} | "
               f"{f'{ke / v1:.1f}×' if ke else '–'} | {kf / v1:.1f}× | "
               f"{f'{tt / ra:.1f}×' if tt else '–'} |")
+    print("\nlibgru with libgru.set_num_threads(2) (bitwise the same outputs):")
+    print("| case | 1 thread | 2 threads | speed-up |\n|---|---:|---:|---:|")
+    for tag in ("v1", "ra"):
+        for B in (1, 64):
+            t1, t2 = lib[f"{tag}_infer_{B}"], lib[f"{tag}_infer_{B}_t2"]
+            print(f"| inference B={B} ({tag}) | {ms(t1)} | {ms(t2)} | {t1 / t2:.2f}× |")
     il = import_time(sys.executable, "libgru", a.imports)
     it = import_time(sys.executable, "tensorflow", a.imports)
     ito = import_time(tpy, "torch", a.imports) if tpy else None

@@ -32,8 +32,30 @@ from ._libgru import LibgruError
 
 __all__ = ["GRUCell", "GRU", "Bidirectional", "Model", "load", "from_keras", "to_keras",
            "LibgruError", "fit", "Dense", "Sequential", "History", "optimizers", "losses",
-           "SGD", "Adam", "RMSprop", "Adagrad", "floatx", "set_floatx"]
+           "SGD", "Adam", "RMSprop", "Adagrad", "floatx", "set_floatx",
+           "set_num_threads", "get_num_threads"]
 __version__ = _libgru.version()
+
+
+def set_num_threads(n):
+    """Run the forward (inference) calls of GRU, Bidirectional and loaded
+    models on n threads (default 1). The results are bitwise those of one
+    thread. One pool of n - 1 worker threads, owned by the module, is made at
+    the next forward call and freed when n changes. The pool serves one call
+    at a time: a call made while another Python thread's call holds it runs on
+    one thread. Training (forward_train, fit) stays on one thread.
+    n: an int in [1, 1024], else ValueError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    n = int(n)
+    if n < 1 or n > 1024:
+        raise ValueError(f"set_num_threads: n must be in [1, 1024], got {n}")
+    _libgru.set_num_threads(n)
+
+
+def get_num_threads():
+    """The thread count set by set_num_threads (default 1)."""
+    return _libgru.get_num_threads()
 
 _F32, _F64 = 1, 2
 _TRAIN = {None: -1, False: 0, True: 1}

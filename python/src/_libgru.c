@@ -12,6 +12,7 @@
 #include <Python.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pythread.h>
 #include "gru.h"
 
 static PyObject *LibgruError; /* subclass of ValueError */
@@ -26,6 +27,83 @@ static PyObject *raise_status(gru_status s) {
     return NULL;
 }
 #define CHECK(call) do { gru_status s_ = (call); if (s_ != GRU_OK) return raise_status(s_); } while (0)
+
+/* ---- threads ------------------------------------------------------------ */
+/* One pool, owned by the module, made lazily by the first forward call after
+ * set_num_threads(n > 1) and freed when n changes or at module teardown.
+ * A pool serves one call at a time: a forward call of a GRU, Bidirectional
+ * or Model takes g_lock without waiting (pool_enter); a call that finds it
+ * taken runs on its own thread, as the C pool itself does when busy. While
+ * holding g_lock the call lends the pool to its handle, sizes the workspace,
+ * runs (GIL released) and takes the pool back (NULL) before letting go, so
+ * no handle keeps a pointer to a pool that set_num_threads may free.
+ * g_unpooled counts one-thread calls in flight: while any runs, a new call
+ * does not lend the pool (one sized without it could otherwise meet the pool
+ * on a shared handle). Both counters change with the GIL held. */
+static PyThread_type_lock g_lock;
+static gru_threadpool *g_pool;
+static int g_nthreads = 1;
+static long g_unpooled;
+
+/* Returns the pool to lend (g_lock held) or NULL (one thread; g_unpooled
+ * counted). *err is set (Python error raised) when making the pool failed. */
+static gru_threadpool *pool_enter(int want, int *err) {
+    *err = 0;
+    if (want && g_nthreads > 1 && g_unpooled == 0 && g_lock &&
+        PyThread_acquire_lock(g_lock, NOWAIT_LOCK)) {
+        if (!g_pool && g_nthreads > 1) {
+            gru_status s = gru_threadpool_create(g_nthreads, &g_pool);
+            if (s != GRU_OK) {
+                g_pool = NULL;
+                PyThread_release_lock(g_lock);
+                raise_status(s);
+                *err = 1;
+                return NULL;
+            }
+        }
+        if (g_pool) return g_pool;
+        PyThread_release_lock(g_lock);
+    }
+    g_unpooled++;
+    return NULL;
+}
+static void pool_exit(gru_threadpool *p) {
+    if (p) PyThread_release_lock(g_lock);
+    else g_unpooled--;
+}
+
+static PyObject *py_set_num_threads(PyObject *self, PyObject *args) {
+    (void)self;
+    int n;
+    if (!PyArg_ParseTuple(args, "i", &n)) return NULL;
+    if (n < 1 || n > 1024) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads: n must be in [1, 1024], got %d", n);
+        return NULL;
+    }
+    if (!g_lock) { PyErr_SetString(PyExc_RuntimeError, "no lock"); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(g_lock, WAIT_LOCK); /* waits for a pooled call to end */
+    Py_END_ALLOW_THREADS
+    if (n != g_nthreads) {
+        gru_threadpool_free(g_pool); /* no handle holds it: see pool_enter */
+        g_pool = NULL;
+        g_nthreads = n;
+    }
+    PyThread_release_lock(g_lock);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_get_num_threads(PyObject *self, PyObject *args) {
+    (void)self; (void)args;
+    return PyLong_FromLong(g_nthreads);
+}
+
+static void pool_release_all(void) {
+    gru_threadpool_free(g_pool);
+    g_pool = NULL;
+    g_nthreads = 1;
+}
+static void module_free(void *m) { (void)m; pool_release_all(); }
 
 /* ---- capsules ----------------------------------------------------------- */
 static void cap_cell(PyObject *c) { gru_cell_free(PyCapsule_GetPointer(c, "gru_cell")); }
@@ -394,6 +472,10 @@ static PyObject *py_layer_forward(PyObject *self, PyObject *args) {
     if (get_buf(oo, &ob, dtype, layer_out_count(l, B, T), 1, 0, "output") < 0) { rel_seq(&sa); rel(&ib); return NULL; }
     if (get_buf(so, &sb, dtype, (size_t)B * U, 1, 1, "state_out") < 0) { rel_seq(&sa); rel(&ib); rel(&ob); return NULL; }
     gru_layer_io io = {ptr(&ib), NULL, NULL, ptr(&sb)};
+    int perr;
+    gru_threadpool *pool = pool_enter(!train, &perr);
+    if (perr) { rel_seq(&sa); rel(&ib); rel(&ob); rel(&sb); return NULL; }
+    if (pool) gru_layer_set_threadpool(l, pool);
     size_t n = 0;
     gru_status s = train ? gru_layer_tape_size(l, B, T, &n) : gru_layer_workspace_size(l, B, T, &n);
     void *ws = NULL;
@@ -404,6 +486,8 @@ static PyObject *py_layer_forward(PyObject *self, PyObject *args) {
                   : gru_layer_forward(l, (gru_dtype)dtype, &sa.seq, &io, (gru_training)training, ptr(&ob), ws, n);
         Py_END_ALLOW_THREADS
     }
+    if (pool) gru_layer_set_threadpool(l, NULL);
+    pool_exit(pool);
     rel_seq(&sa); rel(&ib); rel(&ob); rel(&sb);
     if (s != GRU_OK) { free(ws); return raise_status(s); }
     if (!ws) return NULL;
@@ -515,6 +599,14 @@ static PyObject *py_bi_forward(PyObject *self, PyObject *args) {
     gru_status s = GRU_OK;
     void *ws = NULL;
     size_t n = 0;
+    gru_threadpool *pool = NULL;
+    int perr = 0, entered = 0;
+    if (!bad) {
+        pool = pool_enter(!train, &perr);
+        if (perr) bad = 1;
+        else entered = 1;
+        if (pool) gru_bidirectional_set_threadpool(bi, pool);
+    }
     if (!bad) {
         s = train ? gru_bidirectional_tape_size(bi, B, T, &n) : gru_bidirectional_workspace_size(bi, B, T, &n);
         if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
@@ -526,6 +618,8 @@ static PyObject *py_bi_forward(PyObject *self, PyObject *args) {
                   : gru_bidirectional_forward(bi, (gru_dtype)dtype, &sa.seq, io, (gru_training)training, ptr(&b[2]), ptr(&b[3]), ws, n);
         Py_END_ALLOW_THREADS
     }
+    if (pool) gru_bidirectional_set_threadpool(bi, NULL);
+    if (entered) pool_exit(pool);
     rel_seq(&sa);
     for (int i = 0; i < 6; i++) rel(&b[i]);
     if (bad) { free(ws); return NULL; }
@@ -720,6 +814,14 @@ static PyObject *py_model_forward(PyObject *self, PyObject *args) {
     gru_status s = GRU_OK;
     void *ws = NULL;
     size_t n = 0;
+    gru_threadpool *pool = NULL;
+    int perr = 0, entered = 0;
+    if (!bad) {
+        pool = pool_enter(1, &perr);
+        if (perr) bad = 1;
+        else entered = 1;
+        if (pool) gru_model_set_threadpool(m, pool);
+    }
     if (!bad) {
         s = gru_model_workspace_size(m, B, T, &n);
         if (s == GRU_OK) { ws = ws_alloc(n); if (!ws) bad = 1; }
@@ -729,6 +831,8 @@ static PyObject *py_model_forward(PyObject *self, PyObject *args) {
         s = gru_model_forward(m, (gru_dtype)dtype, B, T, ip, op, ws, n);
         Py_END_ALLOW_THREADS
     }
+    if (pool) gru_model_set_threadpool(m, NULL);
+    if (entered) pool_exit(pool);
     free(ws);
     if (b) for (size_t k = 0; k < ni + no; k++) rel(&b[k]);
     free(b); free(ip); free(op);
@@ -1120,6 +1224,8 @@ static PyObject *py_version(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"version", py_version, METH_NOARGS, NULL},
+    {"set_num_threads", py_set_num_threads, METH_VARARGS, NULL},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS, NULL},
     {"cell_create", py_cell_create, METH_VARARGS, NULL},
     {"layer_create", py_layer_create, METH_VARARGS, NULL},
     {"bi_create", py_bi_create, METH_VARARGS, NULL},
@@ -1164,11 +1270,14 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_libgru", "libgru C binding", -1,
-                                    methods, NULL, NULL, NULL, NULL};
+                                    methods, NULL, NULL, NULL, module_free};
 
 PyMODINIT_FUNC PyInit__libgru(void) {
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;
+    if (!g_lock) g_lock = PyThread_allocate_lock();
+    if (!g_lock) { Py_DECREF(m); return PyErr_NoMemory(); }
+    Py_AtExit(pool_release_all); /* single-phase modules may never be freed */
     LibgruError = PyErr_NewException("libgru.LibgruError", PyExc_ValueError, NULL);
     Py_INCREF(LibgruError);
     PyModule_AddObject(m, "LibgruError", LibgruError);
