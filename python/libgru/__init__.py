@@ -24,11 +24,30 @@ has `backward(inputs, states, d_output, training=None)`.
 """
 import json
 import os
+import threading
 
 import numpy as np
 
 from . import _libgru
 from ._libgru import LibgruError
+
+
+_LOCKS_GUARD = threading.Lock()
+
+
+def _handle_lock(obj):
+    """The lock that serialises calls on obj's C handle (gru.h: one handle is used by one
+    thread at a time). A cell, layer or direction taken out of a layer, Bidirectional or
+    model shares its owner's lock; Python threads calling one object wait for each other
+    (the C call itself runs without the GIL)."""
+    root = obj
+    while getattr(root, "_owner", None) is not None:
+        root = root._owner
+    lk = root.__dict__.get("_hlock")
+    if lk is None:
+        with _LOCKS_GUARD:
+            lk = root.__dict__.setdefault("_hlock", threading.RLock())
+    return lk
 
 __all__ = ["GRUCell", "GRU", "Bidirectional", "Model", "load", "from_keras", "to_keras",
            "LibgruError", "fit", "Dense", "Sequential", "History", "optimizers", "losses",
@@ -206,7 +225,8 @@ class _Base:
             new = type(self).__new__(type(self))
             memo[id(self)] = new
             for k, v in self.__dict__.items():
-                new.__dict__[k] = copy.deepcopy(v, memo)
+                if k != "_hlock":  # a lock is not copied: the copy gets its own
+                    new.__dict__[k] = copy.deepcopy(v, memo)
             return new
         new = self._rebuilt()
         memo[id(self)] = new
@@ -279,7 +299,8 @@ class GRUCell(_Base):
         if x.ndim != 2:
             raise ValueError(f"GRUCell inputs: expected rank 2 (batch, features), got {x.shape}")
         out = np.empty((x.shape[0], self.units), _np(self._code))
-        _libgru.cell_call(self._h, self._code, x.shape[0], x, h, _training(training), out)
+        with _handle_lock(self):
+            _libgru.cell_call(self._h, self._code, x.shape[0], x, h, _training(training), out)
         return out, [out]
 
     def backward(self, inputs, states, d_output, training=None):
@@ -294,8 +315,9 @@ class GRUCell(_Base):
         g = [np.zeros(w.shape, _np(self._code)) for w in self.get_weights()]
         if len(g) == 2:
             g.append(None)
-        _libgru.cell_backward(self._h, self._code, x.shape[0], x, h, _training(training), dy,
-                              dx, dh, g[0], g[1], g[2])
+        with _handle_lock(self):
+            _libgru.cell_backward(self._h, self._code, x.shape[0], x, h, _training(training), dy,
+                                  dx, dh, g[0], g[1], g[2])
         return {"inputs": dx, "states": [dh], "weights": [w for w in g if w is not None]}
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
@@ -535,7 +557,9 @@ class GRU(_Base):
         x, B, T, m, h0 = self._prep(inputs, mask, initial_state)
         out = np.empty(self._out_shape(B, T), _np(self._code))
         st = np.empty((B, self.units), _np(self._code))
-        _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out, st, 0)
+        with _handle_lock(self):
+            _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out,
+                                  st, 0)
         res = [out, st] if self.return_state else out
         self._activity(res)
         return res
@@ -552,8 +576,9 @@ class GRU(_Base):
         x, B, T, m, h0 = self._prep(inputs, mask, initial_state)
         out = np.empty(self._out_shape(B, T), _np(self._code))
         st = np.empty((B, self.units), _np(self._code))
-        t = _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out,
-                                  st, 1)
+        with _handle_lock(self):
+            t = _libgru.layer_forward(self._h, self._code, B, T, x, m, h0, _training(training), out,
+                                      st, 1)
         res = [out, st] if self.return_state else out
         self._activity(res)
         return res, _Tape(t, x=x, m=m, B=B, T=T)
@@ -570,8 +595,9 @@ class GRU(_Base):
         dh = np.empty((tape.B, self.units), _np(c))
         g = [np.zeros(s, _np(c)) for s in self.cell._weight_shapes()]
         gb = g[2] if len(g) > 2 else None
-        _libgru.layer_backward(self._h, c, tape.B, tape.T, tape.x, tape.m, tape.handle, dy, ds,
-                               dx, dh, g[0], g[1], gb)
+        with _handle_lock(self):
+            _libgru.layer_backward(self._h, c, tape.B, tape.T, tape.x, tape.m, tape.handle, dy, ds,
+                                   dx, dh, g[0], g[1], gb)
         return {"inputs": dx, "initial_state": dh, "weights": g}
 
     # -- weights, states, config
@@ -730,8 +756,9 @@ class Bidirectional(_Base):
         U = self.forward_layer.units
         hf = np.empty((B, U), _np(self._code))
         hb = np.empty((B, U), _np(self._code))
-        t = _libgru.bi_forward(self._h, self._code, B, T, x, m, s0, s1, _training(training), out,
-                               outb, hf, hb, train)
+        with _handle_lock(self):
+            t = _libgru.bi_forward(self._h, self._code, B, T, x, m, s0, s1, _training(training), out,
+                                   outb, hf, hb, train)
         res = [out] if outb is None else [out, outb]
         if self.return_state:
             res += [hf, hb]
@@ -763,8 +790,9 @@ class Bidirectional(_Base):
             g = [np.zeros(s, _np(c)) for s in lay.cell._weight_shapes()]
             gs.append(g)
         gt = [tuple(g) if len(g) == 3 else (g[0], g[1], None) for g in gs]
-        _libgru.bi_backward(self._h, c, tape.B, tape.T, tape.x, tape.m, tape.handle, dy, dyb,
-                            ds0, ds1, dx, dh0, dh1, gt[0], gt[1])
+        with _handle_lock(self):
+            _libgru.bi_backward(self._h, c, tape.B, tape.T, tape.x, tape.m, tape.handle, dy, dyb,
+                                ds0, ds1, dx, dh0, dh1, gt[0], gt[1])
         return {"inputs": dx, "initial_state": [dh0, dh1], "weights": gs[0] + gs[1]}
 
     def get_weights(self):
@@ -840,7 +868,8 @@ class Model:
                 raise ValueError(f"model input: expected shape {shape}, got {a.shape}")
             arrs.append(a)
         out = [np.empty(s, _np(self._code)) for s, _ in outs]
-        _libgru.model_forward(self._h, B, steps, arrs, out)
+        with _handle_lock(self):
+            _libgru.model_forward(self._h, B, steps, arrs, out)
         return out[0] if len(out) == 1 else out
 
     predict = __call__
