@@ -94,6 +94,61 @@ void SUF(gru__input_rows)(const gru_cell *cell, size_t nr, const T *const *x,
     }
 }
 
+/* The gate arguments (kernels.h) of one row at the panel of units
+ * j0 .. j0+n: panel sums s, the row's input projections xg (3U), the
+ * recurrent bias bh (3U, or NULL), the state h, its buffers at buf (pz, pr,
+ * ph, z, r, hh, ah: U apart), r (the reset gate's buffer: buf + 4U, or a
+ * shared one) and out. */
+static SUF(gru__gates) SUF(gates_at)(int ract, int act, int record, size_t U, size_t P,
+                                     size_t j0, size_t n, const T *s, const T *xg, const T *bh,
+                                     const T *h, T *buf, T *r, T *out) {
+    const SUF(gru__gates) g = {ract, act, record, n, P, s, xg + j0, xg + U + j0, xg + 2 * U + j0,
+                               bh ? bh + j0 : NULL, bh ? bh + U + j0 : NULL,
+                               bh ? bh + 2 * U + j0 : NULL, h + j0, buf + j0, buf + U + j0,
+                               buf + 2 * U + j0, buf + 3 * U + j0, r + j0, buf + 5 * U + j0,
+                               buf + 6 * U + j0, out + j0};
+    return g;
+}
+
+/* One stage of a row's gate math over one panel (kernels.h: GRU__GATES_*):
+ * the variant's kernel when it vectorises both activations (vg), else the
+ * same operations in these scalar loops, in this order. */
+static void SUF(panel_gates)(const gru_cell *cell, int vg, int stage, const SUF(gru__gates) *g) {
+    if (vg) {
+        GATES_FN(stage, g);
+        return;
+    }
+    const gru_cell_config *c = &cell->cfg;
+    const size_t n = g->n, P = g->P;
+    const T *s = g->s;
+    if (stage == GRU__GATES_RA) {
+        for (size_t i = 0; i < n; i++) {
+            g->pz[i] = g->xz[i] + (g->bz ? s[i] + g->bz[i] : s[i]);
+            g->pr[i] = g->xr[i] + (g->bz ? s[P + i] + g->br[i] : s[P + i]);
+            g->ah[i] = g->bz ? s[2 * P + i] + g->bh[i] : s[2 * P + i];
+        }
+        GATE(&c->recurrent_activation, n, g->pz, g->z);
+        GATE(&c->recurrent_activation, n, g->pr, g->r);
+        for (size_t i = 0; i < n; i++) g->ph[i] = g->xh[i] + g->r[i] * g->ah[i];
+    } else if (stage == GRU__GATES_ZR) {
+        for (size_t i = 0; i < n; i++) {
+            g->pz[i] = g->xz[i] + s[i];
+            g->pr[i] = g->xr[i] + s[P + i];
+        }
+        GATE(&c->recurrent_activation, n, g->pz, g->z);
+        GATE(&c->recurrent_activation, n, g->pr, g->r);
+        return;
+    } else {
+        for (size_t i = 0; i < n; i++) g->ph[i] = g->xh[i] + s[i];
+    }
+    GATE(&c->activation, n, g->ph, g->hh);
+    for (size_t i = 0; i < n; i++) {
+        const T zh = g->z[i] * g->h[i];
+        const T one_minus_z = (T)1 - g->z[i];
+        g->out[i] = zh + one_minus_z * g->hh[i];
+    }
+}
+
 /* The recurrent halves of nr <= GRU__ROWS_MAX rows at once: each panel of
  * R is loaded once for all the rows (the panel kernel sums each row exactly
  * as it would alone), then each row's gate math and mix follow, in its own
@@ -127,36 +182,10 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
             const size_t n = U - j0 < P ? U - j0 : P;
             PANELS(U, 3, Rp + j0 * U * 3, nr, a, acc);
             for (size_t q = 0; q < nr; q++) {
-                const T *xg = xgs[q], *h = hs[q], *s = acc + q * 3 * P;
-                T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3),
-                  *r = ROWBUF(q, 4), *hh = ROWBUF(q, 5), *ah = ROWBUF(q, 6), *hn = ROWBUF(q, 8);
-                if (vg) {
-                    const SUF(gru__gates) g = {
-                        ract, act, n, P, s, xg + j0, xg + U + j0, xg + 2 * U + j0,
-                        bh ? bh + j0 : NULL, bh ? bh + U + j0 : NULL, bh ? bh + 2 * U + j0 : NULL,
-                        h + j0, recs[q] ? pz + j0 : NULL, pr + j0, ph + j0, z + j0, r + j0,
-                        hh + j0, ah + j0, hn + j0};
-                    GATES_FN(GRU__GATES_RA, &g);
-                    continue;
-                }
-                for (size_t i = 0; i < n; i++) {
-                    const size_t j = j0 + i;
-                    pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
-                    pr[j] = xg[U + j] + (bh ? s[P + i] + bh[U + j] : s[P + i]);
-                    ah[j] = bh ? s[2 * P + i] + bh[2 * U + j] : s[2 * P + i];
-                }
-                GATE(&c->recurrent_activation, n, pz + j0, z + j0);
-                GATE(&c->recurrent_activation, n, pr + j0, r + j0);
-                for (size_t i = 0; i < n; i++) {
-                    const size_t j = j0 + i;
-                    ph[j] = xg[2 * U + j] + r[j] * ah[j];
-                }
-                GATE(&c->activation, n, ph + j0, hh + j0);
-                for (size_t j = j0; j < j0 + n; j++) {
-                    const T zh = z[j] * h[j];
-                    const T one_minus_z = (T)1 - z[j];
-                    hn[j] = zh + one_minus_z * hh[j];
-                }
+                const SUF(gru__gates) g =
+                    SUF(gates_at)(ract, act, recs[q] != NULL, U, P, j0, n, acc + q * 3 * P, xgs[q],
+                                  bh, hs[q], ROWBUF(q, 0), ROWBUF(q, 4), ROWBUF(q, 8));
+                SUF(panel_gates)(cell, vg, GRU__GATES_RA, &g);
             }
         }
         for (size_t q = 0; q < nr; q++) {
@@ -178,21 +207,10 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
             const size_t n = U - j0 < P ? U - j0 : P;
             PANELS(U, 2, Rp + j0 * U * 2, nr, a2, acc);
             for (size_t q = 0; q < nr; q++) {
-                const T *xg = xgs[q], *s = acc + q * 2 * P;
-                T *pz = ROWBUF(q, 0), *pr = ROWBUF(q, 1), *z = ROWBUF(q, 3), *r = ROWBUF(q, 4);
-                if (vg) {
-                    const SUF(gru__gates) g = {ract, act, n, P, s, xg + j0, xg + U + j0, NULL,
-                                               NULL, NULL, NULL, NULL, recs[q] ? pz + j0 : NULL,
-                                               pr + j0, NULL, z + j0, r + j0, NULL, NULL, NULL};
-                    GATES_FN(GRU__GATES_ZR, &g);
-                    continue;
-                }
-                for (size_t i = 0; i < n; i++) {
-                    pz[j0 + i] = xg[j0 + i] + s[i];
-                    pr[j0 + i] = xg[U + j0 + i] + s[P + i];
-                }
-                GATE(&c->recurrent_activation, n, pz + j0, z + j0);
-                GATE(&c->recurrent_activation, n, pr + j0, r + j0);
+                const SUF(gru__gates) g =
+                    SUF(gates_at)(ract, act, recs[q] != NULL, U, P, j0, n, acc + q * 2 * P, xgs[q],
+                                  NULL, hs[q], ROWBUF(q, 0), ROWBUF(q, 4), outs[q]);
+                SUF(panel_gates)(cell, vg, GRU__GATES_ZR, &g);
             }
         }
         for (size_t q = 0; q < nr; q++) {
@@ -205,23 +223,10 @@ static void SUF(recurrent_rows_fused)(const gru_cell *cell, size_t nr, const T *
             const size_t n = U - j0 < P ? U - j0 : P;
             PANELS(U, 1, Rh + j0 * U, nr, hin_c, acc);
             for (size_t q = 0; q < nr; q++) {
-                const T *xg = xgs[q], *h = hs[q], *s = acc + q * P;
-                T *out = outs[q], *ph = ROWBUF(q, 2), *z = ROWBUF(q, 3), *hh = ROWBUF(q, 5);
-                if (vg) {
-                    const SUF(gru__gates) g = {ract, act, n, P, s, NULL, NULL, xg + 2 * U + j0,
-                                               NULL, NULL, NULL, h + j0, NULL, NULL,
-                                               recs[q] ? ph + j0 : NULL, z + j0, NULL, hh + j0,
-                                               NULL, out + j0};
-                    GATES_FN(GRU__GATES_H, &g);
-                    continue;
-                }
-                for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
-                GATE(&c->activation, n, ph + j0, hh + j0);
-                for (size_t j = j0; j < j0 + n; j++) {
-                    const T zh = z[j] * h[j];
-                    const T one_minus_z = (T)1 - z[j];
-                    out[j] = zh + one_minus_z * hh[j];
-                }
+                const SUF(gru__gates) g =
+                    SUF(gates_at)(ract, act, recs[q] != NULL, U, P, j0, n, acc + q * P, xgs[q],
+                                  NULL, hs[q], ROWBUF(q, 0), ROWBUF(q, 4), outs[q]);
+                SUF(panel_gates)(cell, vg, GRU__GATES_H, &g);
             }
         }
     }
@@ -256,8 +261,7 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
     const T *bh = (c->reset_after && cell->bias) ? (const T *)cell->bias + U3 : NULL;
     T *cp = SUF(pk_scratch)(cell, ws), *acc = cp + 3 * FU * GRU__ROWS_MAX;
     T *rows = acc + 3 * GRU__PANEL_MAX * GRU__ROWS_MAX;
-    T *pz = rows, *pr = rows + U, *ph = rows + 2 * U, *z = rows + 3 * U, *r = rows + 4 * U,
-      *hh = rows + 5 * U, *ah = rows + 6 * U, *hin = rows + 7 * U;
+    T *r = rows + 4 * U, *hin = rows + 7 * U; /* row buffers as recurrent_rows_fused's */
     const T *a[3];
     int ract, act;
     const int vg = vgates(cell, GATES_FN != NULL, &ract, &act);
@@ -266,33 +270,9 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
         for (size_t p = p0; p < p1 && p * P < U; p++) {
             const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
             PANELS(U, 3, Rp + j0 * U * 3, 1, a, acc);
-            const T *s = acc;
-            if (vg) {
-                const SUF(gru__gates) g = {
-                    ract, act, n, P, s, xg + j0, xg + U + j0, xg + 2 * U + j0,
-                    bh ? bh + j0 : NULL, bh ? bh + U + j0 : NULL, bh ? bh + 2 * U + j0 : NULL,
-                    h + j0, NULL, pr + j0, ph + j0, z + j0, r + j0, hh + j0, ah + j0, out + j0};
-                GATES_FN(GRU__GATES_RA, &g);
-                continue;
-            }
-            for (size_t i = 0; i < n; i++) {
-                const size_t j = j0 + i;
-                pz[j] = xg[j] + (bh ? s[i] + bh[j] : s[i]);
-                pr[j] = xg[U + j] + (bh ? s[P + i] + bh[U + j] : s[P + i]);
-                ah[j] = bh ? s[2 * P + i] + bh[2 * U + j] : s[2 * P + i];
-            }
-            GATE(&c->recurrent_activation, n, pz + j0, z + j0);
-            GATE(&c->recurrent_activation, n, pr + j0, r + j0);
-            for (size_t i = 0; i < n; i++) {
-                const size_t j = j0 + i;
-                ph[j] = xg[2 * U + j] + r[j] * ah[j];
-            }
-            GATE(&c->activation, n, ph + j0, hh + j0);
-            for (size_t j = j0; j < j0 + n; j++) {
-                const T zh = z[j] * h[j];
-                const T one_minus_z = (T)1 - z[j];
-                out[j] = zh + one_minus_z * hh[j];
-            }
+            const SUF(gru__gates) g =
+                SUF(gates_at)(ract, act, 0, U, P, j0, n, acc, xg, bh, h, rows, r, out);
+            SUF(panel_gates)(cell, vg, GRU__GATES_RA, &g);
         }
         return;
     }
@@ -301,20 +281,9 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
     for (size_t p = p0; p < p1 && p * P < U; p++) {
         const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
         PANELS(U, 2, Rp + j0 * U * 2, 1, a2, acc);
-        const T *s = acc;
-        if (vg) {
-            const SUF(gru__gates) g = {ract, act, n, P, s, xg + j0, xg + U + j0, NULL,
-                                       NULL, NULL, NULL, NULL, NULL, pr + j0, NULL,
-                                       z + j0, rsh + j0, NULL, NULL, NULL};
-            GATES_FN(GRU__GATES_ZR, &g);
-            continue;
-        }
-        for (size_t i = 0; i < n; i++) {
-            pz[j0 + i] = xg[j0 + i] + s[i];
-            pr[j0 + i] = xg[U + j0 + i] + s[P + i];
-        }
-        GATE(&c->recurrent_activation, n, pz + j0, z + j0);
-        GATE(&c->recurrent_activation, n, pr + j0, rsh + j0);
+        const SUF(gru__gates) g =
+            SUF(gates_at)(ract, act, 0, U, P, j0, n, acc, xg, NULL, h, rows, rsh, out);
+        SUF(panel_gates)(cell, vg, GRU__GATES_ZR, &g);
     }
     sync(sync_arg);
     const T *hq = a[2];
@@ -324,21 +293,9 @@ void SUF(gru__recurrent_row_panels)(const gru_cell *cell, const T *xg, const T *
     for (size_t p = p0; p < p1 && p * P < U; p++) {
         const size_t j0 = p * P, n = U - j0 < P ? U - j0 : P;
         PANELS(U, 1, Rh + j0 * U, 1, &hin_c, acc);
-        const T *s = acc;
-        if (vg) {
-            const SUF(gru__gates) g = {ract, act, n, P, s, NULL, NULL, xg + 2 * U + j0,
-                                       NULL, NULL, NULL, h + j0, NULL, NULL, NULL,
-                                       z + j0, NULL, hh + j0, NULL, out + j0};
-            GATES_FN(GRU__GATES_H, &g);
-            continue;
-        }
-        for (size_t i = 0; i < n; i++) ph[j0 + i] = xg[2 * U + j0 + i] + s[i];
-        GATE(&c->activation, n, ph + j0, hh + j0);
-        for (size_t j = j0; j < j0 + n; j++) {
-            const T zh = z[j] * h[j];
-            const T one_minus_z = (T)1 - z[j];
-            out[j] = zh + one_minus_z * hh[j];
-        }
+        const SUF(gru__gates) g =
+            SUF(gates_at)(ract, act, 0, U, P, j0, n, acc, xg, NULL, h, rows, rsh, out);
+        SUF(panel_gates)(cell, vg, GRU__GATES_H, &g);
     }
 }
 

@@ -37,7 +37,7 @@ GRU__ALWAYS_INLINE void GRU__ISA(gates_vec)(int stage, const gru__gates_f32 *g, 
         const gru__vf ph = VF_ADD(VF_LOAD(g->xh + i), VF_MUL(r, ah));
         const gru__vf hh = GRU__ISA(vact)(g->act, ph);
         const gru__vf out = GRU__ISA(vmix)(z, VF_LOAD(g->h + i), hh);
-        if (g->pz) { /* the record (backward pass) wants them */
+        if (g->record) { /* the backward pass wants them */
             VF_STORE(g->pz + i, pz);
             VF_STORE(g->pr + i, pr);
             VF_STORE(g->ah + i, ah);
@@ -50,7 +50,7 @@ GRU__ALWAYS_INLINE void GRU__ISA(gates_vec)(int stage, const gru__gates_f32 *g, 
     } else if (stage == GRU__GATES_ZR) {
         const gru__vf pz = VF_ADD(VF_LOAD(g->xz + i), VF_LOAD(g->s + i));
         const gru__vf pr = VF_ADD(VF_LOAD(g->xr + i), VF_LOAD(g->s + P + i));
-        if (g->pz) {
+        if (g->record) {
             VF_STORE(g->pz + i, pz);
             VF_STORE(g->pr + i, pr);
         }
@@ -60,7 +60,7 @@ GRU__ALWAYS_INLINE void GRU__ISA(gates_vec)(int stage, const gru__gates_f32 *g, 
         const gru__vf ph = VF_ADD(VF_LOAD(g->xh + i), VF_LOAD(g->s + i));
         const gru__vf hh = GRU__ISA(vact)(g->act, ph);
         const gru__vf out = GRU__ISA(vmix)(VF_LOAD(g->z + i), VF_LOAD(g->h + i), hh);
-        if (g->ph) {
+        if (g->record) {
             VF_STORE(g->ph + i, ph);
             VF_STORE(g->hh + i, hh);
         }
@@ -108,10 +108,9 @@ static void GRU__ISA(gates_f32)(int stage, const gru__gates_f32 *g) {
         if (outs[k]) *touts[k] = buf[PZ + k];
     GRU__ISA(gates_vec)(stage, &t, 0);
     for (size_t k = 0; k < 8; k++) {
-        const int written = stage == GRU__GATES_RA
-                                ? (k == 7 || g->pz)
-                                : stage == GRU__GATES_ZR ? (k == 3 || k == 4 || ((k == 0 || k == 1) && g->pz))
-                                                         : (k == 7 || ((k == 2 || k == 5) && g->ph));
+        const int written = stage == GRU__GATES_RA ? (k == 7 || g->record)
+                            : stage == GRU__GATES_ZR ? (k == 3 || k == 4 || ((k == 0 || k == 1) && g->record))
+                                                     : (k == 7 || ((k == 2 || k == 5) && g->record));
         if (outs[k] && written) memcpy(outs[k] + i, buf[PZ + k], m * sizeof(float));
     }
 }

@@ -43,13 +43,13 @@ enum {
  *   GRU__GATES_H (pass 2): ph = xh + s, hh = act(ph), out = z*h + (1-z)*hh
  * ract and act are GRU__VACT_* kinds the variant vectorises. Pointers
  * address the panel's first unit; out must not alias the inputs except
- * h (read before out is written, unit by unit). Values only a record
- * needs may be skipped: pz NULL (RA: then pr, ah, z, r, ph, hh are not
- * written either; ZR: pr) and ph NULL (H: hh). */
+ * h (read before out is written, unit by unit). record 0: the values only
+ * the backward record needs may be left unwritten (RA: all but out; ZR: pz
+ * and pr; H: ph and hh). */
 enum { GRU__GATES_RA = 0, GRU__GATES_ZR, GRU__GATES_H };
 #define GRU__GATES_STRUCT(T, name)                                              \
     typedef struct name {                                                       \
-        int ract, act;                                                          \
+        int ract, act, record;                                                  \
         size_t n, P;                                                            \
         const T *s, *xz, *xr, *xh, *bz, *br, *bh, *h;                           \
         T *pz, *pr, *ph, *z, *r, *hh, *ah, *out;                                \
